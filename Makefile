@@ -1,0 +1,72 @@
+# dlt: every target works from a fresh clone with nothing but Python 3.11.
+# The first target that needs the environment creates .venv and installs torch==2.13.0
+# (the CPU build) before anything else, so no dependency can pull a CUDA build.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.dlt-installed
+JOBS   ?= 2
+
+# Chapters and lessons run headless: no progress bars, pre-computed explorers, CPU unless told.
+export DLT_PROGRESS := 0
+export DLT_STATIC := 1
+export DLT_DEVICE ?= cpu
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export MPLBACKEND := Agg
+
+.PHONY: install test lint unit notebooks book book-check execute lab lessons bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (dlt)" >/dev/null
+	@touch $(STAMP)
+
+## make test: lint, unit tests, every notebook executed and validated, the book built with warnings as errors
+test: install
+	$(BIN)/ruff check dlt tests benchmarks
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests book/[0-9][0-9]_*.ipynb --nbval-lax -p no:cacheprovider
+	$(MAKE) book-check
+
+lint: install
+	$(BIN)/ruff check dlt tests benchmarks
+
+unit: install
+	$(BIN)/python -m pytest -n $(JOBS) tests -m "not notebook and not book"
+
+notebooks: install
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests/test_notebooks.py book/[0-9][0-9]_*.ipynb --nbval-lax
+
+## make book: the HTML book in _build/html, from the committed executed notebooks
+book: install
+	$(BIN)/jupyter-book build . --keep-going
+	@echo "open _build/html/index.html"
+
+book-check: install
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going --quiet
+
+## make execute: re-execute every chapter in place (refresh committed outputs) and sync the .md pairs
+execute: install
+	@for md in book/[0-9][0-9]_*.md; do \
+	  echo "executing $$md"; \
+	  $(BIN)/jupytext --sync "$$md" >/dev/null && \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 "$${md%.md}.ipynb" || exit 1; \
+	done
+
+lab: install
+	DLT_STATIC=0 DLT_PROGRESS=1 $(BIN)/jupyter lab book/
+
+lessons: install
+	$(BIN)/dlt lessons build
+
+bench: install
+	$(BIN)/python benchmarks/ntk_speed.py
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,148 @@
+"""check, train, viz, device, cli."""
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+import dlt
+from dlt import check
+from dlt.nets import MLP
+from dlt.train import fit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_check_passes_and_prints(capsys):
+    assert check.close("pi", 3.1416, math.pi, atol=1e-3) == pytest.approx(3.1416)
+    assert "✔ pi" in capsys.readouterr().out
+    check.less("small", 0.1, 0.2, quiet=True)
+    check.greater("big", 2, 1, quiet=True)
+    check.between("mid", 0.5, 0, 1, quiet=True)
+    assert check.slope("s", [1, 10, 100], [1, 0.1, 0.01], -1.0, 0.01, quiet=True) == pytest.approx(-1.0)
+
+
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        (lambda: check.close("c", 1.2, 1.0, rtol=0.1), "claim: c; measured 1.200, expected 1.000 ± 0.100"),
+        (lambda: check.less("l", 3, 2), "claim: l; measured 3.000, expected < 2.000"),
+        (lambda: check.greater("g", float("nan"), 2), "claim: g; measured nan"),
+        (lambda: check.slope("NTK error ~ width^-1/2", [1, 10], [1, 0.9], -0.5, 0.15),
+         "claim: NTK error ~ width^-1/2; measured slope -0.05, expected -0.50 ± 0.15"),
+        (lambda: check.claim("train accuracy is 100%", False, "0.98", "1.00"), "measured 0.98, expected 1.00"),
+    ],
+)
+def test_check_failures_are_readable(call, message):
+    with pytest.raises(check.ClaimError) as err:
+        call()
+    assert message in str(err.value)
+
+
+def test_check_argument_errors():
+    with pytest.raises(ValueError, match="atol and rtol"):
+        check.close("x", 1, 1)
+    with pytest.raises(ValueError, match="positive"):
+        check.fit_slope([0, 1], [1, 2])
+    with pytest.raises(ValueError, match="scalar"):
+        check.less("x", torch.ones(2), 3)
+
+
+def test_fit_full_batch_decreases_loss_and_records():
+    torch.manual_seed(0)
+    x, y = torch.randn(32, 3), torch.randn(32)
+    net = MLP([3, 64, 1], seed=0)
+    h = fit(net, x, y, lr=1.0, steps=200, record={"norm": lambda m: sum(p.norm() for p in m.parameters())})
+    assert h.last() < 0.5 * h.train_loss[0]
+    assert h["step"][0] == 0 and h["step"][-1] == 200
+    assert len(h["norm"]) == len(h["step"])
+    with pytest.raises(KeyError, match="was not recorded"):
+        h["missing"]
+
+
+def test_fit_minibatch_adam_and_classification():
+    x = torch.randn(64, 2)
+    y = (x[:, 0] > 0).long()
+    net = MLP([2, 32, 2], seed=0)
+    h = fit(net, x, y, loss="cross_entropy", optimizer="adam", lr=1e-2, steps=150, batch_size=16)
+    acc = float((net(x).argmax(1) == y).float().mean())
+    assert acc > 0.9 and h.last() < h.train_loss[0]
+
+
+def test_fit_detects_divergence():
+    x, y = torch.randn(16, 2), torch.randn(16)
+    h = fit(MLP([2, 16, 1], seed=0), x, y, lr=1e4, steps=200, record_every=1)
+    assert h.diverged
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(lr=0), "lr must be > 0"),
+        (dict(steps=-1), "steps must be >= 0"),
+        (dict(loss="hinge"), "loss must be one of"),
+        (dict(optimizer="lbfgs"), "optimizer must be one of"),
+    ],
+)
+def test_fit_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        fit(MLP([2, 4, 1], seed=0), torch.randn(4, 2), torch.randn(4), **kwargs)
+
+
+def test_fit_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="y must have 4 rows"):
+        fit(MLP([2, 4, 1], seed=0), torch.randn(4, 2), torch.randn(5))
+
+
+def test_static_explorer_has_one_frame_per_combination():
+    from dlt import viz
+
+    def draw(a, b):
+        fig, ax = plt.subplots(figsize=(2, 1.5))
+        ax.plot(np.arange(3) * a + b)
+        return fig
+
+    out = viz.explore(draw, mode="static", a=[1, 2, 3], b=[0, 1])
+    html = out.data
+    assert html.count('class="dlt-explorer-frame"') == 6
+    assert html.count('type="range"') == 2
+    assert "addEventListener" in html
+    with pytest.raises(ValueError, match="max_frames"):
+        viz.explore(draw, mode="static", max_frames=4, a=[1, 2, 3], b=[0, 1])
+    with pytest.raises(ValueError, match="non-empty list"):
+        viz.explore(draw, mode="static", a=[])
+    with pytest.raises(ValueError, match="mode must be"):
+        viz.explore(draw, mode="dynamic", a=[1])
+
+
+def test_device_honours_environment(monkeypatch):
+    monkeypatch.setenv("DLT_DEVICE", "cpu")
+    assert dlt.device() == torch.device("cpu")
+    assert dlt.device("cpu") == torch.device("cpu")
+    monkeypatch.setenv("DLT_DEVICE", "tpu")
+    with pytest.raises(ValueError, match="DLT_DEVICE must be one of"):
+        dlt.device()
+    monkeypatch.delenv("DLT_DEVICE")
+    with pytest.raises(ValueError, match="device must be one of"):
+        dlt.device("gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            dlt.device("cuda")
+        assert dlt.device("auto") == torch.device("cpu")
+
+
+def test_cli_lists_chapters():
+    out = subprocess.run([sys.executable, "-m", "dlt.cli", "list"], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    assert "02_nngp" in out and "03_ntk" in out
+
+
+def test_cli_rejects_unknown_chapter():
+    res = subprocess.run([sys.executable, "-m", "dlt.cli", "run", "99_nothing"], cwd=ROOT, capture_output=True,
+                         text=True)
+    assert res.returncode != 0 and "unknown chapter" in res.stderr

@@ -1,0 +1,103 @@
+import pytest
+import torch
+from torch import nn
+
+from dlt.nets import MLP
+from dlt.ntk import empirical_ntk, kernel_distance, linearize
+
+
+def _loop_ntk(model, x1, x2):
+    """The naive reference: one backward pass per sample and output, Jacobians stacked."""
+
+    def jac(x):
+        rows = []
+        for i in range(x.shape[0]):
+            out = model(x[i : i + 1]).reshape(-1)
+            for k in range(out.shape[0]):
+                grads = torch.autograd.grad(out[k], list(model.parameters()), retain_graph=True)
+                rows.append(torch.cat([g.reshape(-1) for g in grads]))
+        return torch.stack(rows)
+
+    j1, j2 = jac(x1), jac(x2)
+    return j1 @ j2.T
+
+
+def test_matches_per_sample_autograd_single_output():
+    net = MLP([3, 8, 8, 1], sigma_b=0.5, seed=0, dtype=torch.float64)
+    x1, x2 = torch.randn(5, 3, dtype=torch.float64), torch.randn(4, 3, dtype=torch.float64)
+    assert torch.allclose(empirical_ntk(net, x1, x2), _loop_ntk(net, x1, x2))
+    assert torch.allclose(empirical_ntk(net, x1), _loop_ntk(net, x1, x1))
+
+
+def test_matches_per_sample_autograd_multi_output_and_batches():
+    net = nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 2)).double()
+    x1, x2 = torch.randn(5, 3, dtype=torch.float64), torch.randn(3, 3, dtype=torch.float64)
+    theta = empirical_ntk(net, x1, x2, batch_size=2)
+    ref = _loop_ntk(net, x1, x2).reshape(5, 2, 3, 2).permute(0, 2, 1, 3)
+    assert theta.shape == (5, 3, 2, 2)
+    assert torch.allclose(theta, ref)
+
+
+def test_symmetric_and_psd():
+    net = MLP([2, 32, 1], seed=1, dtype=torch.float64)
+    theta = empirical_ntk(net, torch.randn(6, 2, dtype=torch.float64))
+    assert torch.allclose(theta, theta.T)
+    assert torch.linalg.eigvalsh(theta).min() > -1e-10
+
+
+def test_errors():
+    net = MLP([3, 8, 1], seed=0)
+    with pytest.raises(ValueError, match="same number of features"):
+        empirical_ntk(net, torch.randn(2, 3), torch.randn(2, 4))
+    with pytest.raises(ValueError, match="x1 must have shape"):
+        empirical_ntk(net, torch.randn(3))
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        empirical_ntk(lambda x: x, torch.randn(2, 3))
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        empirical_ntk(net, torch.randn(2, 3), batch_size=0)
+    with pytest.raises(ValueError, match="same shape"):
+        kernel_distance(torch.eye(2), torch.eye(3))
+
+
+def test_linearize_is_first_order_taylor():
+    net = MLP([3, 16, 1], sigma_b=0.2, seed=0, dtype=torch.float64)
+    lin = linearize(net)
+    x = torch.randn(4, 3, dtype=torch.float64)
+    assert torch.allclose(lin(x), net(x))
+    # Move the parameters by delta: f_lin = f0 + J delta exactly.
+    deltas = [1e-2 * torch.randn_like(p) for p in lin.params]
+    with torch.no_grad():
+        for p, d in zip(lin.params, deltas, strict=True):
+            p.add_(d)
+    jac = torch.autograd.functional.jacobian(lambda *ps: torch.func.functional_call(
+        net, dict(zip([n for n, _ in net.named_parameters()], ps, strict=True)), (x,)), tuple(net.parameters()))
+    jd = sum((j.reshape(4, -1) @ d.reshape(-1)) for j, d in zip(jac, deltas, strict=True))
+    assert torch.allclose(lin(x)[:, 0], net(x)[:, 0] + jd)
+
+
+def test_linearized_model_trains_with_autograd():
+    net = MLP([3, 16, 1], seed=0)
+    lin = linearize(net)
+    x, y = torch.randn(8, 3), torch.randn(8)
+    loss = ((lin(x)[:, 0] - y) ** 2).mean()
+    loss.backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in lin.params)
+    # The original network is untouched by training its linearization.
+    assert all(p.grad is None for p in net.parameters())
+
+
+@pytest.mark.parametrize("parameterization", ["ntk", "standard"])
+@pytest.mark.parametrize("widths,sigma_b", [([3, 8, 8, 1], 0.5), ([3, 6, 2], 0.0), ([3, 1], 0.3)])
+def test_structured_method_equals_jacobian_method(widths, sigma_b, parameterization):
+    net = MLP(widths, activation="tanh", parameterization=parameterization, sigma_b=sigma_b, seed=0,
+              dtype=torch.float64)
+    x1, x2 = torch.randn(5, 3, dtype=torch.float64), torch.randn(4, 3, dtype=torch.float64)
+    for args in [(x1,), (x1, x2)]:
+        s = empirical_ntk(net, *args, method="structured")
+        j = empirical_ntk(net, *args, method="jacobian")
+        assert torch.allclose(s, j)
+
+
+def test_structured_method_needs_an_mlp():
+    with pytest.raises(ValueError, match="method 'structured' needs a dlt.nets.MLP"):
+        empirical_ntk(nn.Linear(3, 1), torch.randn(2, 3), method="structured")
