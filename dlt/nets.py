@@ -194,6 +194,37 @@ class MLP(nn.Module):
             out.append(self.apply_params(w, b, x))
         return torch.cat(out)
 
+    @torch.no_grad()
+    def readout_features(self, x: torch.Tensor) -> torch.Tensor:
+        r"""The scaled inputs of the readout layer, :math:`\frac{\sigma_w}{\sqrt{n_L}}\phi(h^L(x))`.
+
+        In both parameterizations the output is :math:`f(x) = \Phi(x) v + \sigma_b b` with
+        :math:`v, b \sim \mathcal{N}(0, 1)` at initialization, where :math:`\Phi` is this
+        feature map; see :meth:`empirical_nngp`.
+
+        Returns
+        -------
+        Tensor of shape ``(n, n_L)`` (the input itself, scaled, when ``depth == 0``).
+        """
+        x = as_matrix(x, "x").to(dtype=self.weights[0].dtype, device=self.weights[0].device)
+        if x.shape[1] != self.widths[0]:
+            raise ValueError(f"x must have shape (n, {self.widths[0]}), got {tuple(x.shape)}")
+        weights = list(self.weights)[:-1]
+        biases = list(self.biases)[:-1] if self.biases is not None else None
+        h = self._phi(self.apply_params(weights, biases, x)) if weights else x
+        return h * (self.sigma_w / math.sqrt(h.shape[1]))
+
+    def empirical_nngp(self, x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
+        r"""The output covariance given the hidden layers: :math:`\Phi(x_1)\Phi(x_2)^\top + \sigma_b^2`.
+
+        This is the kernel of Bayesian linear regression on the network's last hidden layer
+        with the readout's prior; it tends to :meth:`nngp` as the widths grow
+        (Lee et al. 2018). Returned in float64, shape ``(n1, n2)``.
+        """
+        f1 = self.readout_features(x1).double()
+        f2 = f1 if x2 is None else self.readout_features(x2).double()
+        return f1 @ f2.T + self.sigma_b**2
+
     def nngp(self, x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
         """The infinite-width NNGP kernel of this architecture (:func:`dlt.kernels.nngp`)."""
         from . import kernels

@@ -18,9 +18,9 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev, jvp, vmap
 
-from ._validate import as_matrix, check_choice, check_int
+from ._validate import as_matrix, check_choice, check_int, check_positive
 
-__all__ = ["empirical_ntk", "Linearized", "linearize", "kernel_distance"]
+__all__ = ["empirical_ntk", "Linearized", "linearize", "OutputScaled", "kernel_distance"]
 
 
 def _params(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -233,6 +233,39 @@ def linearize(model: nn.Module) -> Linearized:
     True
     """
     return Linearized(model)
+
+
+class OutputScaled(nn.Module):
+    r"""The centred, rescaled model of Chizat, Oyallon and Bach (2019).
+
+    .. math:: f_\alpha(x; \theta) = \alpha\,\big(f(x;\theta) - f(x;\theta_0)\big)
+
+    Training :math:`f_\alpha` on the squared loss with learning rate :math:`\eta/\alpha^2`
+    follows, in the linear regime, the same function-space path for every :math:`\alpha`
+    (its tangent kernel is :math:`\alpha^2\Theta`), while the parameters move
+    :math:`\alpha` times less: large :math:`\alpha` is lazy, small :math:`\alpha` is not.
+    The subtracted :math:`f(x;\theta_0)` comes from a frozen copy of the initial model.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The network; its parameters are trained in place.
+    alpha : float
+        Output scale :math:`\alpha > 0`.
+    """
+
+    def __init__(self, model: nn.Module, alpha: float) -> None:
+        super().__init__()
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        self.alpha = check_positive(alpha, "alpha")
+        self.model = model
+        self._initial = copy.deepcopy(model).requires_grad_(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            f0 = self._initial(x)
+        return self.alpha * (self.model(x) - f0)
 
 
 def kernel_distance(theta_a: torch.Tensor, theta_b: torch.Tensor) -> float:

@@ -104,3 +104,19 @@ def test_gaussian_mixture_bayes_error():
 def test_data_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_empirical_nngp_is_the_conditional_output_covariance():
+    # Outputs of networks that share hidden layers and redraw the readout have covariance empirical_nngp.
+    net = MLP([2, 32, 32, 1], sigma_w=1.3, sigma_b=0.4, seed=0, dtype=torch.float64)
+    x = data.sphere(4, 2, seed=1, dtype=torch.float64)
+    phi = net.readout_features(x)
+    g = torch.Generator().manual_seed(0)
+    v = torch.randn(200_000, phi.shape[1], generator=g, dtype=torch.float64)
+    b = torch.randn(200_000, 1, generator=g, dtype=torch.float64)
+    f = v @ phi.T + 0.4 * b
+    k = net.empirical_nngp(x)
+    assert torch.allclose(f.T @ f / f.shape[0], k, atol=0.02 * float(k.max()))
+    # And with the network's own readout the output is Phi v + sigma_b b.
+    out = net(x)[:, 0]
+    assert torch.allclose(out, phi @ net.weights[-1][0] + 0.4 * net.biases[-1][0])

@@ -101,3 +101,16 @@ def test_structured_method_equals_jacobian_method(widths, sigma_b, parameterizat
 def test_structured_method_needs_an_mlp():
     with pytest.raises(ValueError, match="method 'structured' needs a dlt.nets.MLP"):
         empirical_ntk(nn.Linear(3, 1), torch.randn(2, 3), method="structured")
+
+
+def test_output_scaled_starts_at_zero_and_scales():
+    from dlt.ntk import OutputScaled
+
+    net = MLP([3, 16, 1], seed=0, dtype=torch.float64)
+    x = torch.randn(4, 3, dtype=torch.float64)
+    scaled = OutputScaled(net, alpha=3.0)
+    assert torch.allclose(scaled(x), torch.zeros(4, 1, dtype=torch.float64))
+    # Its tangent kernel is alpha^2 times the network's.
+    assert torch.allclose(empirical_ntk(scaled, x, method="jacobian"), 9.0 * empirical_ntk(net, x))
+    with pytest.raises(ValueError, match="alpha must be > 0"):
+        OutputScaled(net, alpha=0.0)
