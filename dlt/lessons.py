@@ -102,18 +102,16 @@ def _regions(lines: list[str], where: str) -> Iterator[tuple[str, int, int]]:
 
 
 def strip_source(source: str, where: str = "cell", *, keep_hidden: bool = False) -> str:
-    """The student version of one code cell's source (see the module docstring for the rules).
+    r"""The student version of one code cell's source (see the module docstring for the rules).
 
     With ``keep_hidden=True`` hidden tests stay (markers included): only solutions go.
 
     Examples
     --------
-    >>> src = "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"
-    >>> print(strip_source(src))
-    def f(x):
-        raise NotImplementedError()
-    >>> print(strip_source("### BEGIN SOLUTION\ny = 2 * x\n### END SOLUTION"))
-    y = ...  # YOUR CODE HERE
+    >>> strip_source("def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION")
+    'def f(x):\n    raise NotImplementedError()'
+    >>> strip_source("### BEGIN SOLUTION\ny = 2 * x\n### END SOLUTION")
+    'y = ...  # YOUR CODE HERE'
     """
     lines = source.split("\n")
     out: list[str] = []
