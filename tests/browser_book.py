@@ -146,7 +146,12 @@ def test_page_in_browser(page_name, server, browser):
         # ---- math
         has_math = page.evaluate("() => !!document.querySelector('.math, .MathJax, mjx-container, div.math')")
         if has_math:
-            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
+            try:
+                page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                                       timeout=20_000)
+            except Exception:
+                pytest.fail(f"{page_name}: MathJax did not load in 20 s; requests off the machine: {offsite}; "
+                            f"problems: {problems}")
             page.evaluate("() => MathJax.startup.promise")
             n_math = page.evaluate("() => document.querySelectorAll('mjx-container').length")
             assert n_math > 0, f"{page_name}: math on the page but no MathJax output (mjx-container)"
