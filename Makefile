@@ -15,7 +15,7 @@ export DLT_DEVICE ?= cpu
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export MPLBACKEND := Agg
 
-.PHONY: install test lint unit notebooks book book-check execute lab lessons bench clean
+.PHONY: install test lint unit notebooks book book-check browser-test execute lab lessons bench clean
 
 install: $(STAMP)
 
@@ -32,6 +32,8 @@ test: install
 	$(BIN)/ruff check dlt tests benchmarks
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests book/[0-9][0-9]_*.ipynb --nbval-lax -p no:cacheprovider
 	$(MAKE) book-check
+	@if command -v chromium >/dev/null 2>&1; then $(MAKE) browser-test; \
+	else echo "chromium is not on PATH: browser test skipped (.ci/run installs it; or apt-get install chromium)"; fi
 
 lint: install
 	$(BIN)/ruff check dlt tests benchmarks
@@ -50,6 +52,14 @@ book: install
 book-check: install
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going --quiet
 
+## make browser-test: the built book in headless Chromium (Debian's /usr/bin/chromium, driven by Playwright;
+## no browser download): math, figures, citations, explorers, launch buttons; screenshots in _build/screenshots/
+browser-test: install
+	@start=$$(date +%s); \
+	$(BIN)/jupyter-book build . --keep-going --quiet && \
+	$(BIN)/python -m pytest tests/browser_book.py -q -p no:cacheprovider && \
+	echo "browser test finished in $$(( $$(date +%s) - start )) s (screenshots in _build/screenshots/)"
+
 ## make execute: re-execute every chapter in place (refresh committed outputs) and sync the .md pairs
 execute: install
 	@for md in book/[0-9][0-9]_*.md; do \
@@ -62,6 +72,7 @@ execute: install
 lab: install
 	DLT_STATIC=0 DLT_PROGRESS=1 $(BIN)/jupyter lab book/
 
+## make lessons: write the student copies lessons/student/ from lessons/source/ (commit both)
 lessons: install
 	$(BIN)/dlt lessons build
 

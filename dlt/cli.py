@@ -1,10 +1,13 @@
-"""The ``dlt`` command: run chapters with papermill, list them.
+"""The ``dlt`` command: run chapters with papermill, list them, build the lessons.
 
 ::
 
     dlt list
     dlt run 03_ntk --scale 4 --device cuda
     dlt run --all
+    dlt lessons build            # write lessons/student/ from lessons/source/
+    dlt lessons build --check    # exit 1 when a student copy is stale
+    dlt lessons nbgrader COURSE  # an nbgrader course source folder, cell metadata included
 """
 
 from __future__ import annotations
@@ -86,8 +89,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--scale", type=int, default=1, help="problem-size multiplier (default 1: a 2-core CPU)")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--output-dir", default="_build/runs", help="where executed notebooks go")
+    lessons = sub.add_parser("lessons", help="build the student copies of the lessons")
+    lsub = lessons.add_subparsers(dest="lessons_command", required=True)
+    lbuild = lsub.add_parser("build", help="write lessons/student/NN_slug.ipynb from lessons/source/NN_slug.md")
+    lbuild.add_argument("--check", action="store_true", help="write nothing; exit 1 when a student copy is stale")
+    lgrader = lsub.add_parser("nbgrader", help="write an nbgrader course source folder")
+    lgrader.add_argument("course_dir", help="the nbgrader course folder (source/<lesson>/ is written inside)")
     args = parser.parse_args(argv)
 
+    if args.command == "lessons":
+        return _lessons(args)
     root = _root()
     if args.command == "list":
         for p in chapters(root):
@@ -111,6 +122,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{nb.stem:24s} FAILED: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
                   flush=True)
     return 1 if failed else 0
+
+
+def _lessons(args: argparse.Namespace) -> int:
+    from . import lessons
+
+    root = lessons._root()
+    if args.lessons_command == "nbgrader":
+        for p in lessons.write_nbgrader(args.course_dir, root):
+            print(f"wrote {p}")
+        return 0
+    changed = lessons.build(root, check=args.check)
+    for p in changed:
+        rel = p.relative_to(root)
+        print(f"stale: {rel} (run `dlt lessons build` or `make lessons`)" if args.check else f"wrote {rel}")
+    if not changed:
+        print(f"{len(lessons.sources(root))} student copies up to date")
+    return 1 if (args.check and changed) else 0
 
 
 if __name__ == "__main__":

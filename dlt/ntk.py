@@ -1,4 +1,4 @@
-r"""Empirical neural tangent kernels and linearized networks, with :mod:`torch.func`.
+r"""Empirical neural tangent kernels and linearized networks, with ``torch.func``.
 
 For a model :math:`f(x; \theta)` with :math:`k` outputs the empirical NTK is
 
