@@ -13,7 +13,6 @@ export DLT_PROGRESS := 0
 export DLT_STATIC := 1
 export DLT_DEVICE ?= cpu
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-export MPLBACKEND := Agg
 
 .PHONY: install test lint unit notebooks book book-check browser-test execute lab lessons bench clean
 

@@ -5,7 +5,6 @@ import torch
 
 os.environ.setdefault("DLT_PROGRESS", "0")
 os.environ.setdefault("DLT_STATIC", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @pytest.fixture(autouse=True)
