@@ -557,7 +557,7 @@ def bll_risk_bound(
 
     Examples
     --------
-    >>> bound = bll_risk_bound([1.0] * 5 + [0.01] * 10000, n=100, sigma2=1.0)
+    >>> bound = bll_risk_bound([1.0] * 5 + [0.005] * 10000, n=100, sigma2=1.0)
     >>> bound.k_star
     5
     """
