@@ -1,0 +1,155 @@
+"""dlt.icl against explicit GD steps, a Monte Carlo risk minimization and known Lasso solutions."""
+
+import pytest
+import torch
+
+from dlt import icl
+
+
+def _prompts(n=64, n_context=12, dim=4, noise=0.3, seed=0):
+    return icl.sample_regression_tasks(n, n_context, dim, noise, seed=seed, dtype=torch.float64)
+
+
+def test_prompt_layout():
+    P, t, w = icl.sample_regression_tasks(5, 7, 3, 0.0, seed=1, return_weights=True, dtype=torch.float64)
+    assert P.shape == (5, 8, 4) and t.shape == (5,) and w.shape == (5, 3)
+    X, y, xq = icl.prompt_parts(P, 3)
+    assert torch.allclose(y, torch.einsum("bnd,bd->bn", X, w))  # noiseless labels
+    assert torch.allclose(t, (xq * w).sum(-1))
+    assert torch.all(P[:, -1, -1] == 0)
+
+
+def test_gd_construction_equals_explicit_gd_step():
+    P, _ = _prompts()
+    X, y, xq = icl.prompt_parts(P)
+    lr = 0.37
+    w1 = -lr * torch.einsum("bnd,bn->bd", X, torch.zeros_like(y) - y) / X.shape[1]  # w0 = 0
+    explicit = (xq * w1).sum(-1)
+    lsa = icl.LinearSelfAttention(4, 1).double().set_gd(lr)
+    torch.testing.assert_close(lsa(P), explicit, rtol=0, atol=1e-12)
+    torch.testing.assert_close(icl.one_step_gd_predictor(P, lr=lr), explicit, rtol=0, atol=1e-12)
+    # L layers are L steps
+    lsa3 = icl.LinearSelfAttention(4, 3).double().set_gd(lr)
+    torch.testing.assert_close(lsa3(P), icl.gd_predictor(P, lr, 3), rtol=0, atol=1e-12)
+
+
+def test_gd_construction_with_preconditioner_and_effective_matrix():
+    P, _ = _prompts(dim=3)
+    gamma = torch.tensor([[0.5, 0.1, 0.0], [0.1, 0.3, 0.0], [0.0, 0.0, 0.9]], dtype=torch.float64)
+    lsa = icl.LinearSelfAttention(3, 1).double()
+    q, v = icl.gd_construction(3, gamma)
+    with torch.no_grad():
+        lsa.Q[0], lsa.V[0] = q, v
+    torch.testing.assert_close(lsa(P), icl.one_step_gd_predictor(P, preconditioner=gamma), rtol=0, atol=1e-12)
+    torch.testing.assert_close(lsa.effective_preconditioner(), gamma)
+
+
+def test_optimal_preconditioner_matches_monte_carlo_minimization():
+    # minimize the empirical one-step risk over Gamma on many prompts: a least-squares problem in Gamma
+    n_context, dim, noise = 6, 3, 0.5
+    cov = torch.tensor([[2.0, 0.3, 0.0], [0.3, 1.0, 0.0], [0.0, 0.0, 0.5]], dtype=torch.float64)
+    P, t = icl.sample_regression_tasks(200_000, n_context, dim, noise, seed=3, covariance=cov, dtype=torch.float64)
+    X, y, xq = icl.prompt_parts(P)
+    h = torch.einsum("bn,bnd->bd", y, X) / n_context
+    features = torch.einsum("bd,be->bde", xq, h).reshape(len(t), -1)  # yhat = <x_q h^T, Gamma>
+    gamma_mc = torch.linalg.lstsq(features, t[:, None]).solution.reshape(dim, dim)
+    gamma = icl.optimal_one_step_preconditioner(n_context, dim, cov, noise=noise)
+    assert torch.linalg.norm(gamma_mc - gamma) / torch.linalg.norm(gamma) < 0.03
+    # the closed-form risk agrees with the Monte Carlo risk, and Gamma* beats perturbations of it
+    risk_mc = float(((features @ gamma.reshape(-1) - t) ** 2).mean())
+    assert icl.one_step_risk(gamma, n_context, cov, noise) == pytest.approx(risk_mc, rel=0.01)
+    for scale in (0.9, 1.1):
+        assert icl.one_step_risk(scale * gamma, n_context, cov, noise) > icl.one_step_risk(gamma, n_context, cov, noise)
+
+
+def test_isotropic_closed_form():
+    g = icl.optimal_one_step_preconditioner(20, 5, noise=0.5)
+    torch.testing.assert_close(g, 20 / (21 + 5 + 0.25) * torch.eye(5, dtype=torch.float64))
+    assert icl.one_step_risk(g, 20, noise=0.5) == pytest.approx(5.25 - 5 * 20 / 26.25)
+
+
+def test_least_squares_and_ridge():
+    P, t = icl.sample_regression_tasks(16, 10, 3, 0.0, seed=0, dtype=torch.float64)
+    torch.testing.assert_close(icl.least_squares_predictor(P), t)
+    X, y, xq = icl.prompt_parts(P)
+    lam = 0.7
+    w = torch.linalg.solve(X.mT @ X + lam * torch.eye(3, dtype=X.dtype), X.mT @ y[..., None])[..., 0]
+    torch.testing.assert_close(icl.ridge_predictor(P, lam), (xq * w).sum(-1))
+
+
+def test_lasso_orthogonal_design_is_soft_threshold():
+    n, d = 8, 4
+    q, _ = torch.linalg.qr(torch.randn(n, d, dtype=torch.float64))
+    X = (q * n**0.5)[None]  # X^T X / n = I
+    w_true = torch.tensor([[1.5, 0.0, -0.2, 0.8]], dtype=torch.float64)
+    y = torch.einsum("bnd,bd->bn", X, w_true)
+    lam = 0.3
+    expected = torch.sign(w_true) * (w_true.abs() - lam).clamp_min(0)
+    torch.testing.assert_close(icl.lasso(X, y, lam, n_iter=200), expected, atol=1e-8, rtol=0)
+
+
+def test_lasso_recovers_sparse_vector_and_kkt():
+    g = torch.Generator().manual_seed(0)
+    B, n, d = 8, 30, 20
+    X = torch.randn(B, n, d, generator=g, dtype=torch.float64)
+    w = torch.zeros(B, d, dtype=torch.float64)
+    w[:, :2] = torch.tensor([2.0, -1.5], dtype=torch.float64)
+    y = torch.einsum("bnd,bd->bn", X, w)
+    lam = 0.01
+    w_hat = icl.lasso(X, y, lam, n_iter=3000)
+    assert (w_hat - w).abs().max() < 0.05
+    # KKT: |X^T (y - Xw)/n| <= lam everywhere, = lam sign(w) on the support
+    grad = torch.einsum("bnd,bn->bd", X, y - torch.einsum("bnd,bd->bn", X, w_hat)) / n
+    assert grad.abs().max() <= lam * (1 + 1e-3)
+    on = w_hat.abs() > 1e-6
+    torch.testing.assert_close(grad[on], lam * torch.sign(w_hat[on]), atol=1e-5, rtol=0)
+
+
+def test_task_mixture_and_transformer_shapes():
+    s = icl.sample_task_mixture(6, 8, 5, {"dense": 1, "sparse": 1, "sign": 1}, n_queries=3, n_min=2, seed=0)
+    assert s["tokens"].shape == (6, 11, 8) and s["targets"].shape == (6, 3)
+    assert torch.all(s["tokens"][:, -3:, -2] == 1)
+    model = icl.SoftmaxTransformer(5, width=16, depth=1, heads=2)
+    assert model(s["tokens"]).shape == (6, 3)
+    # invalid context tokens are ignored: changing them does not change the prediction
+    tok = s["tokens"].clone()
+    invalid = tok[..., -1] == 0
+    tok[..., :-2][invalid] = 5.0
+    torch.testing.assert_close(model(tok), model(s["tokens"]))
+    sp = icl.sample_task_mixture(50, 8, 6, {"sparse": 1}, sparsity=2, seed=1)
+    assert torch.all(sp["family"] == icl.FAMILIES.index("sparse"))
+
+
+def test_superposition_prompt_mixes_two_tasks():
+    s = icl.sample_task_mixture(4, 10, 3, {"dense": 1}, second="sign", share=0.6, seed=0)
+    X = s["tokens"][:, :10, :3]
+    y = s["tokens"][:, :10, 3]
+    # 4 of the 10 examples of each prompt are relabelled by a sign task (labels +-1)
+    n_sign = ((y.abs() - 1).abs() < 1e-6).sum(1)
+    assert torch.all(n_sign >= 4) and X.shape == (4, 10, 3)
+
+
+def test_errors_name_the_argument():
+    P, _ = _prompts(dim=4)
+    with pytest.raises(ValueError, match="dim"):
+        icl.LinearSelfAttention(3, 1)(P)
+    with pytest.raises(ValueError, match="n_context"):
+        icl.sample_regression_tasks(4, 0, 3)
+    with pytest.raises(ValueError, match="n_context"):
+        icl.optimal_one_step_preconditioner(0, 3)
+    with pytest.raises(ValueError, match="preconditioner"):
+        icl.one_step_gd_predictor(P, preconditioner=torch.eye(3))
+    with pytest.raises(ValueError, match="lr"):
+        icl.gd_construction(4, torch.eye(2))
+    with pytest.raises(ValueError, match="exactly one"):
+        icl.one_step_gd_predictor(P)
+    with pytest.raises(ValueError, match="covariance"):
+        icl.sample_regression_tasks(4, 5, 3, covariance=torch.eye(2))
+    with pytest.raises(ValueError, match="prompts"):
+        icl.least_squares_predictor(torch.zeros(3, 4))
+    with pytest.raises(ValueError, match="preconditioner"):
+        icl.one_step_risk(torch.ones(2, 3), 5)
+    with pytest.raises(ValueError, match="weights"):
+        icl.sample_task_mixture(2, 3, 2, {"cubic": 1.0})
+    with pytest.raises(ValueError, match="tokens"):
+        icl.SoftmaxTransformer(3, width=8, depth=1, heads=2)(torch.zeros(2, 4, 5))
