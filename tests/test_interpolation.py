@@ -87,7 +87,7 @@ def test_mp_stieltjes_against_its_definition():
 
 @pytest.mark.parametrize("gamma,lam", [(0.5, 0.0), (2.0, 0.0), (0.5, 0.5), (2.0, 0.5)])
 def test_asymptotic_risk_matches_large_n_simulation(gamma, lam):
-    n, trials, r2, sigma2 = 800, 4, 1.0, 0.25
+    n, trials, r2, sigma2 = 800, 8, 1.0, 0.25
     p = int(gamma * n)
     X, beta, y = _problem(trials, n, p, sigma2**0.5, seed=int(10 * gamma + 100 * lam))
     risk = ((I.ridge(X, y, lam) - beta) ** 2).sum(-1).numpy()
