@@ -12,6 +12,11 @@ JOBS   ?= 2
 export DLT_PROGRESS := 0
 export DLT_STATIC := 1
 export DLT_DEVICE ?= cpu
+# One BLAS/OpenMP thread per process: the tests run two notebooks at once on CI's two cores,
+# and oversubscribed threads slow batched LAPACK calls by 10x or more. `make execute` uses the
+# same setting, so the committed outputs are computed exactly as the tests recompute them.
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: install test lint unit notebooks book book-check browser-test execute lab lessons bench clean
@@ -69,7 +74,7 @@ execute: install
 	done
 
 lab: install
-	DLT_STATIC=0 DLT_PROGRESS=1 $(BIN)/jupyter lab book/
+	env -u OMP_NUM_THREADS -u MKL_NUM_THREADS DLT_STATIC=0 DLT_PROGRESS=1 $(BIN)/jupyter lab book/
 
 ## make lessons: write the student copies lessons/student/ from lessons/source/ (commit both)
 lessons: install
