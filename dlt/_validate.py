@@ -8,6 +8,7 @@ stack trace from inside torch.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -61,7 +62,7 @@ def as_vector(y: object, name: str, n: int | None = None) -> torch.Tensor:
 
 def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
     """Return ``value`` as an ``int`` that is at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int | torch.SymInt):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral | torch.SymInt):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:

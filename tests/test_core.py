@@ -146,3 +146,13 @@ def test_cli_rejects_unknown_chapter():
     res = subprocess.run([sys.executable, "-m", "dlt.cli", "run", "99_nothing"], cwd=ROOT, capture_output=True,
                          text=True)
     assert res.returncode != 0 and "unknown chapter" in res.stderr
+
+
+def test_integer_arguments_accept_numpy_integers():
+    from dlt._validate import check_int
+
+    assert check_int(np.int64(3), "n", minimum=1) == 3
+    with pytest.raises(TypeError, match="n must be an integer"):
+        check_int(2.5, "n")
+    with pytest.raises(TypeError, match="n must be an integer"):
+        check_int(True, "n")
