@@ -598,7 +598,7 @@ def sample_task_mixture(
 ) -> dict[str, torch.Tensor]:
     r"""Prompts from a mixture of task families, with several queries each (chapter 13).
 
-    Families (:data:`FAMILIES`): ``"dense"`` :math:`y = w^\top x`, :math:`w \sim \mathcal{N}(0, I_d)`;
+    Families (``FAMILIES``): ``"dense"`` :math:`y = w^\top x`, :math:`w \sim \mathcal{N}(0, I_d)`;
     ``"sparse"`` the same with ``sparsity`` nonzero coordinates scaled by :math:`\sqrt{d/k}`
     (so :math:`\mathbb{E}\|w\|^2 = d` in both); ``"sign"`` :math:`y = \operatorname{sign}(w^\top x)`.
     Inputs :math:`x \sim \mathcal{N}(0, I_d)`. Each prompt draws its family with probabilities
@@ -612,7 +612,7 @@ def sample_task_mixture(
     Returns
     -------
     dict with ``tokens (B, N + Q, d + 3)``, ``targets (B, Q)``, ``targets_a``, ``targets_b``,
-    ``family (B,)`` (index into :data:`FAMILIES`), ``n (B,)`` (valid examples).
+    ``family (B,)`` (index into ``FAMILIES``), ``n (B,)`` (valid examples).
 
     Examples
     --------

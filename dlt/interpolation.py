@@ -104,7 +104,7 @@ def min_norm_interpolator(X: torch.Tensor, y: torch.Tensor, *, rcond: float | No
         Responses.
     rcond : float, optional
         Singular values below ``rcond * s_max`` count as zero (default ``max(n, p) * eps``,
-        as :func:`numpy.linalg.pinv`).
+        as ``numpy.linalg.pinv``).
 
     Returns
     -------

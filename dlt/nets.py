@@ -289,9 +289,9 @@ class PatchCNN(nn.Module):
         Whether :math:`a` is a trainable parameter.
     seed : int or torch.Generator
 
-    Shapes
-    ------
-    ``forward(x)``: ``x`` of shape ``(n, P, d)`` (the same inputs for every model) or
+    Notes
+    -----
+    Shapes: ``forward(x)`` with ``x`` of shape ``(n, P, d)`` (the same inputs for every model) or
     ``(n, M, P, d)`` (one data set per model) gives outputs of shape ``(n, M)``.
 
     References
