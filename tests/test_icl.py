@@ -105,6 +105,67 @@ def test_lasso_recovers_sparse_vector_and_kkt():
     torch.testing.assert_close(grad[on], lam * torch.sign(w_hat[on]), atol=1e-5, rtol=0)
 
 
+def test_bayes_predictor_reduces_to_ridge():
+    P, _ = _prompts(n=64, n_context=5, dim=4, noise=0.3)
+    ridge = icl.ridge_predictor(P, 0.09)
+    torch.testing.assert_close(icl.bayes_predictor(P, {"dense": 1.0}, noise=0.3), ridge)
+    # k = d: the only support is every coordinate, with prior variance d/k = 1: the dense model again
+    pred, p_sparse = icl.bayes_predictor(P, {"dense": 0.3, "sparse": 0.7}, sparsity=4, noise=0.3,
+                                         return_posterior=True)
+    torch.testing.assert_close(pred, ridge)
+    torch.testing.assert_close(p_sparse, torch.full_like(p_sparse, 0.7))
+
+
+def test_bayes_predictor_matches_importance_sampling():
+    # brute force: posterior mean of w^T x_q by weighting 400,000 draws of the prior by their likelihood
+    d, k, n, noise = 3, 1, 2, 0.5
+    mix = {"dense": 0.4, "sparse": 0.6}
+    s = icl.sample_task_mixture(6, n, d, mix, sparsity=k, noise=noise, seed=5, dtype=torch.float64)
+    P = s["tokens"][..., : d + 1]
+    X, y, xq = icl.prompt_parts(P)
+    g = torch.Generator().manual_seed(0)
+    m = 400_000
+    fam = torch.rand(m, generator=g, dtype=torch.float64) < mix["sparse"]
+    dense = torch.randn(m, d, generator=g, dtype=torch.float64)
+    support = torch.randint(0, d, (m,), generator=g)
+    sparse = torch.zeros(m, d, dtype=torch.float64)
+    sparse[torch.arange(m), support] = torch.randn(m, generator=g, dtype=torch.float64) * (d / k) ** 0.5
+    W = torch.where(fam[:, None], sparse, dense)  # (m, d)
+    loglik = -((y[:, :, None] - X @ W.T) ** 2).sum(1) / (2 * noise**2)  # (B, m)
+    post = torch.softmax(loglik, 1)
+    brute = (post * (xq @ W.T)).sum(1)
+    ess = 1 / (post**2).sum(1)  # effective sample size of the weights
+    assert ess.min() > 2000
+    spread = ((post * (xq @ W.T - brute[:, None]) ** 2).sum(1) / ess).sqrt()  # Monte Carlo standard error
+    pred, p_sparse = icl.bayes_predictor(P, mix, sparsity=k, noise=noise, return_posterior=True)
+    assert ((pred - brute).abs() / spread).max() < 5
+    torch.testing.assert_close(p_sparse, (post * fam.double()).sum(1), atol=0.02, rtol=0)
+
+
+def test_bayes_predictor_is_the_best_on_its_prior():
+    d, k, noise = 6, 1, 0.1
+    for n in (2, 4):
+        s = icl.sample_task_mixture(4000, n, d, {"dense": 0.5, "sparse": 0.5}, sparsity=k, noise=noise, seed=n)
+        P, t = s["tokens"][..., : d + 1], s["targets"][:, 0]
+        mse = {name: float(((f - t) ** 2).mean()) for name, f in {
+            "bayes": icl.bayes_predictor(P, {"dense": 0.5, "sparse": 0.5}, sparsity=k, noise=noise),
+            "ridge": icl.ridge_predictor(P, noise**2), "ols": icl.least_squares_predictor(P),
+            "lasso": icl.lasso_predictor(P, 0.03, 200)}.items()}
+        assert mse["bayes"] < min(mse["ridge"], mse["ols"], mse["lasso"]), mse
+
+
+def test_discrete_prior_predictor():
+    P, t, w = icl.sample_regression_tasks(50, 6, 3, 0.2, seed=2, return_weights=True, dtype=torch.float64)
+    X, y, xq = icl.prompt_parts(P)
+    torch.testing.assert_close(icl.discrete_prior_predictor(P, w[:1], 0.2), xq @ w[0])
+    tasks = torch.cat([w[:1], torch.randn(3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))])
+    loglik = torch.stack([-((y - X @ v) ** 2).sum(1) / (2 * 0.04) for v in tasks], 1)
+    expected = (torch.softmax(loglik, 1) * torch.stack([xq @ v for v in tasks], 1)).sum(1)
+    torch.testing.assert_close(icl.discrete_prior_predictor(P, tasks, 0.2), expected)
+    # the first prompt was labelled by tasks[0]: its posterior concentrates there
+    torch.testing.assert_close(icl.discrete_prior_predictor(P[:1], tasks, 0.2), xq[:1] @ w[0], atol=1e-6, rtol=0)
+
+
 def test_task_mixture_and_transformer_shapes():
     s = icl.sample_task_mixture(6, 8, 5, {"dense": 1, "sparse": 1, "sign": 1}, n_queries=3, n_min=2, seed=0)
     assert s["tokens"].shape == (6, 11, 8) and s["targets"].shape == (6, 3)
@@ -153,3 +214,9 @@ def test_errors_name_the_argument():
         icl.sample_task_mixture(2, 3, 2, {"cubic": 1.0})
     with pytest.raises(ValueError, match="tokens"):
         icl.SoftmaxTransformer(3, width=8, depth=1, heads=2)(torch.zeros(2, 4, 5))
+    with pytest.raises(ValueError, match="weights"):
+        icl.bayes_predictor(P, {"sign": 1.0})
+    with pytest.raises(ValueError, match="sparsity"):
+        icl.bayes_predictor(P, {"sparse": 1.0}, sparsity=9)
+    with pytest.raises(ValueError, match="tasks"):
+        icl.discrete_prior_predictor(P, torch.zeros(2, 3), 0.1)
