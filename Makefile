@@ -70,7 +70,8 @@ execute: install
 	  echo "executing $$md"; \
 	  $(BIN)/jupytext --sync "$$md" >/dev/null && \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 "$${md%.md}.ipynb" || exit 1; \
+	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 \
+	    --ExecutePreprocessor.record_timing=False "$${md%.md}.ipynb" || exit 1; \
 	done
 
 lab: install
