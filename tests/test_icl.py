@@ -220,3 +220,5 @@ def test_errors_name_the_argument():
         icl.bayes_predictor(P, {"sparse": 1.0}, sparsity=9)
     with pytest.raises(ValueError, match="tasks"):
         icl.discrete_prior_predictor(P, torch.zeros(2, 3), 0.1)
+    with pytest.raises(ValueError, match="task_pool"):
+        icl.sample_task_mixture(2, 3, 4, {"dense": 1.0}, task_pool=torch.zeros(2, 3))
