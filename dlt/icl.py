@@ -649,8 +649,7 @@ def bayes_predictor(prompts: torch.Tensor, weights: dict[str, float], sparsity: 
         cols = torch.tensor(supports, device=X.device)
         groups.append((cols, d / sparsity, math.log(p_sparse / len(supports)), True))
     for cols, var, log_prior, sparse in groups:
-        Xm = X[:, None, :, :].expand(-1, cols.shape[0], -1, -1)  # (B, M, N, d)
-        Xm = torch.gather(Xm, 3, cols[None, :, None, :].expand(X.shape[0], -1, X.shape[1], -1))  # (B, M, N, k)
+        Xm = X[:, :, cols].transpose(1, 2)  # (B, M, N, k): the columns of each model
         kk = cols.shape[1]
         A = Xm.transpose(-1, -2) @ Xm / sigma2 + torch.eye(kk, dtype=X.dtype, device=X.device) / var
         b = (Xm.transpose(-1, -2) @ y[:, None, :, None])[..., 0] / sigma2  # (B, M, k)
@@ -658,7 +657,7 @@ def bayes_predictor(prompts: torch.Tensor, weights: dict[str, float], sparsity: 
         mu = torch.cholesky_solve(b[..., None], chol)[..., 0]
         logdet = 2 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
         log_ev = 0.5 * (b * mu).sum(-1) - 0.5 * logdet - 0.5 * kk * math.log(var)
-        xq_m = torch.gather(xq[:, None, :].expand(-1, cols.shape[0], -1), 2, cols[None].expand(X.shape[0], -1, -1))
+        xq_m = xq[:, cols]  # (B, M, k)
         log_w.append(log_ev + log_prior)
         means.append((xq_m * mu).sum(-1))
         is_sparse.append(torch.full((cols.shape[0],), sparse, device=X.device))
@@ -667,6 +666,13 @@ def bayes_predictor(prompts: torch.Tensor, weights: dict[str, float], sparsity: 
     if return_posterior:
         return pred, (post * torch.cat(is_sparse).to(post.dtype)).sum(1).to(prompts.dtype)
     return pred
+
+
+def _check_tasks(tasks: object, name: str, dim: int) -> None:
+    """Raise unless ``tasks`` is a tensor of task vectors of shape ``(M, dim)``."""
+    if not isinstance(tasks, torch.Tensor) or tasks.ndim != 2 or tasks.shape[1] != dim:
+        shape = tuple(tasks.shape) if isinstance(tasks, torch.Tensor) else type(tasks).__name__
+        raise ValueError(f"{name} must have shape (M, {dim}) to match dim, got {shape}")
 
 
 def discrete_prior_predictor(prompts: torch.Tensor, tasks: torch.Tensor, noise: float) -> torch.Tensor:
@@ -702,10 +708,7 @@ def discrete_prior_predictor(prompts: torch.Tensor, tasks: torch.Tensor, noise: 
     True
     """
     X, y, xq = prompt_parts(prompts)
-    d = X.shape[-1]
-    if not isinstance(tasks, torch.Tensor) or tasks.ndim != 2 or tasks.shape[1] != d:
-        shape = tuple(tasks.shape) if isinstance(tasks, torch.Tensor) else type(tasks).__name__
-        raise ValueError(f"tasks must have shape (M, d = {d}), got {shape}")
+    _check_tasks(tasks, "tasks", X.shape[-1])
     sigma2 = check_positive(noise, "noise") ** 2
     W = tasks.to(device=X.device, dtype=torch.float64)
     X, y = X.double(), y.double()
@@ -797,9 +800,7 @@ def sample_task_mixture(
         w = w_sparse if name == "sparse" else w_dense
         y = torch.where((fam == k)[:, None], _labels(name, x, w), y)
     if task_pool is not None:
-        if not isinstance(task_pool, torch.Tensor) or task_pool.ndim != 2 or task_pool.shape[1] != dim:
-            shape = tuple(task_pool.shape) if isinstance(task_pool, torch.Tensor) else type(task_pool).__name__
-            raise ValueError(f"task_pool must have shape (M, dim = {dim}), got {shape}")
+        _check_tasks(task_pool, "task_pool", dim)
         pick = torch.randint(0, task_pool.shape[0], (n_tasks,), generator=g)
         fam = torch.full((n_tasks,), FAMILIES.index("dense"))
         y = _labels("dense", x, task_pool.detach().cpu().double()[pick])
