@@ -1,12 +1,14 @@
 # dlt: every target works from a fresh clone with nothing but Python 3.11.
-# The first target that needs the environment creates .venv and installs torch==2.13.0
-# (the CPU build) before anything else, so no dependency can pull a CUDA build.
+# The first target that needs the environment creates .venv and installs torch from
+# constraints/cpu.txt (the CPU build, pinned) before anything else, so no dependency can
+# pull a CUDA build. The package itself accepts any recent torch.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.dlt-installed
 JOBS   ?= 2
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints/cpu.txt
 
 # Chapters and lessons run headless: no progress bars, pre-computed explorers, CPU unless told.
 export DLT_PROGRESS := 0
@@ -23,30 +25,36 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints/cpu.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PIP) torch
+	$(PIP) -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (dlt)" >/dev/null
 	@touch $(STAMP)
 
-## make test: lint, unit tests, every notebook executed and validated, the book built with warnings as errors
+## make test: lint, unit tests and doctests, every chapter executed once and compared, the book built
 test: install
-	$(BIN)/ruff check dlt tests benchmarks
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests book/[0-9][0-9]_*.ipynb --nbval-lax -p no:cacheprovider
-	$(MAKE) book-check
-	@if command -v chromium >/dev/null 2>&1; then $(MAKE) browser-test; \
-	else echo "chromium is not on PATH: browser test skipped (.ci/run installs it; or apt-get install chromium)"; fi
+	@start=$$(date +%s); \
+	$(MAKE) lint && \
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider && \
+	$(MAKE) book-check && \
+	if command -v chromium >/dev/null 2>&1; then $(MAKE) browser-test; \
+	else echo "chromium is not on PATH: browser test skipped (.ci/run installs it; or apt-get install chromium)"; fi && \
+	echo "make test finished in $$(( $$(date +%s) - start )) s"
 
+## make lint: ruff (lint and format), mypy, the pre-commit configuration
 lint: install
-	$(BIN)/ruff check dlt tests benchmarks
+	$(BIN)/ruff check dlt tests benchmarks conftest.py
+	$(BIN)/ruff format --check dlt tests benchmarks conftest.py
+	$(BIN)/mypy dlt
+	$(BIN)/pre-commit validate-config .pre-commit-config.yaml
 
 unit: install
-	$(BIN)/python -m pytest -n $(JOBS) tests -m "not notebook and not book"
+	$(BIN)/python -m pytest -n $(JOBS) -m "not notebook and not book and not install"
 
 notebooks: install
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests/test_notebooks.py book/[0-9][0-9]_*.ipynb --nbval-lax
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests/test_notebooks.py tests/test_lessons.py
 
 ## make book: the HTML book in _build/html, from the committed executed notebooks
 book: install
@@ -64,9 +72,11 @@ browser-test: install
 	$(BIN)/python -m pytest tests/browser_book.py -q -p no:cacheprovider && \
 	echo "browser test finished in $$(( $$(date +%s) - start )) s (screenshots in _build/screenshots/)"
 
-## make execute: re-execute every chapter in place (refresh committed outputs) and sync the .md pairs
+## make execute: re-execute every chapter in place (refresh committed outputs) and sync the .md pairs;
+## make execute CH=03 refreshes one chapter
+CH ?= [0-9][0-9]
 execute: install
-	@for md in book/[0-9][0-9]_*.md; do \
+	@for md in book/$(CH)_*.md; do \
 	  echo "executing $$md"; \
 	  $(BIN)/jupytext --sync "$$md" >/dev/null && \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \

@@ -24,24 +24,34 @@ import torch
 from dlt import icl
 
 
-def evaluate(model: icl.SoftmaxTransformer, d: int, k: int, noise: float) -> dict[str, tuple[float, ...]]:
+def evaluate(
+    model: icl.SoftmaxTransformer, d: int, k: int, noise: float
+) -> dict[str, tuple[float, ...]]:
     """Test errors (model, OLS, best Lasso) on sparse prompts and (model, ridge) on dense ones."""
     out: dict[str, tuple[float, ...]] = {}
     model.eval()
     with torch.no_grad():
         for n in (2, 4, 6):
-            s = icl.sample_task_mixture(1024, n, d, {"sparse": 1.0}, sparsity=k, noise=noise, seed=100 + n)
+            s = icl.sample_task_mixture(
+                1024, n, d, {"sparse": 1.0}, sparsity=k, noise=noise, seed=100 + n
+            )
             prompts, t = s["tokens"][..., : d + 1], s["targets"][:, 0]
             e = float(((model(s["tokens"])[:, 0] - t) ** 2).mean())
             ols = float(((icl.least_squares_predictor(prompts) - t) ** 2).mean())
-            lasso = min(float(((icl.lasso_predictor(prompts, lam, 200) - t) ** 2).mean())
-                        for lam in (0.003, 0.01, 0.03, 0.1))
+            lasso = min(
+                float(((icl.lasso_predictor(prompts, lam, 200) - t) ** 2).mean())
+                for lam in (0.003, 0.01, 0.03, 0.1)
+            )
             out[f"sparse N={n}"] = (round(e, 2), round(ols, 2), round(lasso, 2))
         for n in (6, 12):
-            s = icl.sample_task_mixture(1024, n, d, {"dense": 1.0}, sparsity=k, noise=noise, seed=7 + n)
+            s = icl.sample_task_mixture(
+                1024, n, d, {"dense": 1.0}, sparsity=k, noise=noise, seed=7 + n
+            )
             t = s["targets"][:, 0]
             e = float(((model(s["tokens"])[:, 0] - t) ** 2).mean())
-            ridge = float(((icl.ridge_predictor(s["tokens"][..., : d + 1], noise**2) - t) ** 2).mean())
+            ridge = float(
+                ((icl.ridge_predictor(s["tokens"][..., : d + 1], noise**2) - t) ** 2).mean()
+            )
             out[f"dense N={n}"] = (round(e, 3), round(ridge, 3))
     model.train()
     return out
@@ -63,21 +73,29 @@ def main() -> None:
     torch.set_num_threads(1)
     d, k, n_max, noise = 8, 2, 16, 0.1
     mix = {"dense": 1.0, "sparse": 1.0, "sign": 1.0}
-    model = icl.SoftmaxTransformer(d, width=args.width, depth=args.depth, heads=args.heads, seed=args.seed)
+    model = icl.SoftmaxTransformer(
+        d, width=args.width, depth=args.depth, heads=args.heads, seed=args.seed
+    )
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup))
     g = torch.Generator().manual_seed(args.seed + 1)
     print("columns: sparse (model, OLS, Lasso), dense (model, ridge)", flush=True)
     t0 = time.time()
     for step in range(args.steps):
-        s = icl.sample_task_mixture(args.batch, n_max, d, mix, n_queries=8, sparsity=k, noise=noise, n_min=2, seed=g)
+        s = icl.sample_task_mixture(
+            args.batch, n_max, d, mix, n_queries=8, sparsity=k, noise=noise, n_min=2, seed=g
+        )
         loss = ((model(s["tokens"]) - s["targets"]) ** 2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
         sched.step()
         if (step + 1) % args.every == 0:
-            print(f"step {step + 1} ({time.time() - t0:.0f} s):", evaluate(model, d, k, noise), flush=True)
+            print(
+                f"step {step + 1} ({time.time() - t0:.0f} s):",
+                evaluate(model, d, k, noise),
+                flush=True,
+            )
     if args.save:
         torch.save(model.state_dict(), args.save)
 

@@ -54,12 +54,18 @@ def main() -> None:
     err = float((empirical_ntk(net, x) - ref).norm() / ref.norm())
     err_jac = float((empirical_ntk(net, x, method="jacobian") - ref).norm() / ref.norm())
     n_params = sum(p.numel() for p in net.parameters())
-    print(f"model: MLP [10, 512, 512, 512, 1], {n_params} parameters; 100 inputs; torch threads "
-          f"{torch.get_num_threads()}")
-    print(f"empirical_ntk, structured (default for MLP): median {fast * 1e3:8.1f} ms  "
-          f"({slow / fast:5.1f}x faster than the loop, rel. difference {err:.1e})")
-    print(f"empirical_ntk, jacobian (vmap + jacrev):     median {jac * 1e3:8.1f} ms  "
-          f"({slow / jac:5.1f}x faster than the loop, rel. difference {err_jac:.1e})")
+    print(
+        f"model: MLP [10, 512, 512, 512, 1], {n_params} parameters; 100 inputs; torch threads "
+        f"{torch.get_num_threads()}"
+    )
+    print(
+        f"empirical_ntk, structured (default for MLP): median {fast * 1e3:8.1f} ms  "
+        f"({slow / fast:5.1f}x faster than the loop, rel. difference {err:.1e})"
+    )
+    print(
+        f"empirical_ntk, jacobian (vmap + jacrev):     median {jac * 1e3:8.1f} ms  "
+        f"({slow / jac:5.1f}x faster than the loop, rel. difference {err_jac:.1e})"
+    )
     print(f"naive per-sample loop:                       median {slow * 1e3:8.1f} ms")
     if max(err, err_jac) > 1e-4:
         raise SystemExit("the two kernels disagree")

@@ -1,31 +1,54 @@
 """dlt: deep learning theory you can run.
 
-The library behind the dlt book. One module per topic, plus the shared pieces:
+The library behind the dlt book. Chapters find their methods under topic faces:
 
-- :mod:`dlt.data` synthetic data with known ground truth
-- :mod:`dlt.nets` networks with explicit parameterizations
-- :mod:`dlt.train` the one training loop
 - :mod:`dlt.kernels` infinite-width kernels and kernel methods
-- :mod:`dlt.ntk` empirical NTKs and linearized networks
+- :mod:`dlt.ntk` empirical NTKs, linearized and output-scaled networks
 - :mod:`dlt.interpolation` min-norm and ridge interpolation, risk formulas, effective ranks
-- :mod:`dlt.icl` in-context regression: prompts, linear self-attention, gradient-descent constructions
-- :mod:`dlt.lessons` student copies of the lessons
-- :mod:`dlt.check` executable claims
-- :mod:`dlt.viz` the book's figures and explorers
+- :mod:`dlt.icl` in-context regression: prompts, attention models, GD constructions, Bayes predictors
+
+and the shared pieces under their own names: :mod:`dlt.data` (synthetic data),
+:mod:`dlt.nets` (networks), :mod:`dlt.train` (the one training loop), :mod:`dlt.check`
+(executable claims), :mod:`dlt.viz` (figures and explorers), :mod:`dlt.lessons`, and
+:func:`dlt.setup`, the one-line set-up of a chapter.
+
+Behind the faces the code is organized by kind, one folder each (``core``, ``data``,
+``nets``, ``solve``, ``theory``, ``train``, ``measure``, ``book``); CONTRIBUTING.md says which
+kind may import which, and a test enforces it.
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
 from . import check, data, icl, interpolation, kernels, nets, ntk, train
-from ._device import device
+from .book.setup import setup
+from .core.device import device
 
-__version__ = "0.1.0"
+try:
+    __version__ = _version("dlt-book")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0+unknown"
 
-__all__ = ["check", "data", "device", "icl", "interpolation", "kernels", "nets", "ntk", "train", "viz", "__version__"]
+__all__ = [
+    "check",
+    "data",
+    "device",
+    "icl",
+    "interpolation",
+    "kernels",
+    "nets",
+    "ntk",
+    "setup",
+    "train",
+    "viz",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> object:
     # dlt.viz imports matplotlib and ipywidgets; load it only when a chapter asks for it.
-    if name == "viz":
+    if name in ("viz", "lessons", "cli"):
         import importlib
 
-        return importlib.import_module(".viz", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'dlt' has no attribute {name!r}")

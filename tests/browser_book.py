@@ -35,8 +35,15 @@ ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = os.environ.get("DLT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 CHAPTER = re.compile(r"^book/\d\d_[^/]+$")
 
 
@@ -65,20 +72,26 @@ CHAPTERS = [p for p in PAGES if CHAPTER.match(p)]
 
 def test_every_chapter_notebook_is_in_the_toc():
     on_disk = {f"book/{p.stem}" for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb")}
-    assert on_disk <= set(CHAPTERS), f"chapters missing from _toc.yml: {sorted(on_disk - set(CHAPTERS))}"
+    assert on_disk <= set(CHAPTERS), (
+        f"chapters missing from _toc.yml: {sorted(on_disk - set(CHAPTERS))}"
+    )
     assert CHAPTERS, "no chapter book/NN_slug in _toc.yml"
 
 
 @pytest.fixture(scope="module")
 def server():
     if not (HTML / "index.html").exists():
-        pytest.fail("no built book in _build/html: run `jupyter-book build .` (make browser-test does)")
+        pytest.fail(
+            "no built book in _build/html: run `jupyter-book build .` (make browser-test does)"
+        )
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(HTML)))
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(HTML))
+    )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -88,7 +101,9 @@ def server():
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (or set DLT_CHROMIUM)")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (or set DLT_CHROMIUM)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -126,9 +141,14 @@ def test_page_in_browser(page_name, server, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+    )
     page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url[:120]} {r.failure}"))
+    page.on(
+        "requestfailed", lambda r: problems.append(f"request failed: {r.url[:120]} {r.failure}")
+    )
     offsite: list[str] = []
 
     def route(r):
@@ -144,25 +164,37 @@ def test_page_in_browser(page_name, server, browser):
     page.goto(url, wait_until="load")
     try:
         # ---- math
-        has_math = page.evaluate("() => !!document.querySelector('.math, .MathJax, mjx-container, div.math')")
+        has_math = page.evaluate(
+            "() => !!document.querySelector('.math, .MathJax, mjx-container, div.math')"
+        )
         if has_math:
             try:
-                page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                                       timeout=20_000)
+                page.wait_for_function(
+                    "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                    timeout=20_000,
+                )
             except Exception:
-                pytest.fail(f"{page_name}: MathJax did not load in 20 s; requests off the machine: {offsite}; "
-                            f"problems: {problems}")
+                pytest.fail(
+                    f"{page_name}: MathJax did not load in 20 s; requests off the machine: {offsite}; "
+                    f"problems: {problems}"
+                )
             page.evaluate("() => MathJax.startup.promise")
             n_math = page.evaluate("() => document.querySelectorAll('mjx-container').length")
-            assert n_math > 0, f"{page_name}: math on the page but no MathJax output (mjx-container)"
+            assert n_math > 0, (
+                f"{page_name}: math on the page but no MathJax output (mjx-container)"
+            )
         text = page.evaluate(_TEXT_JS)
-        assert "$$" not in text and "\\begin{" not in text, f"{page_name}: raw TeX left in the rendered text"
+        assert "$$" not in text and "\\begin{" not in text, (
+            f"{page_name}: raw TeX left in the rendered text"
+        )
         # ---- images and figures
         images = page.evaluate(_IMAGES_JS)
         broken = [i["src"] for i in images if i["w"] == 0]
         assert not broken, f"{page_name}: images that do not load: {broken}"
         # ---- links: same-site links resolve, citations point at bibliography entries
-        links = page.evaluate("() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+        links = page.evaluate(
+            "() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
+        )
         local = sorted({h.split("#")[0] for h in links if h.startswith(server)})
         dead = [h for h in local if _status(h) != 200]
         assert not dead, f"{page_name}: links that do not resolve: {dead}"
@@ -171,9 +203,13 @@ def test_page_in_browser(page_name, server, browser):
         if cites:
             bib = context.new_page()
             bib.goto(f"{server}/book/bibliography.html", wait_until="load")
-            missing = [c for c in cites if not bib.evaluate(f"() => !!document.getElementById({c!r})")]
+            missing = [
+                c for c in cites if not bib.evaluate(f"() => !!document.getElementById({c!r})")
+            ]
             bib.close()
-            assert not missing, f"{page_name}: citations whose bibliography entry is missing: {missing}"
+            assert not missing, (
+                f"{page_name}: citations whose bibliography entry is missing: {missing}"
+            )
         # ---- chapters: figures, citations, explorers, launch and download buttons
         if page_name in CHAPTERS:
             assert any(i["figure"] for i in images), f"{page_name}: a chapter without a figure"
@@ -181,14 +217,20 @@ def test_page_in_browser(page_name, server, browser):
             _check_explorers(page, page_name)
             hrefs = " ".join(links)
             assert "colab.research.google.com" in hrefs, f"{page_name}: no Colab launch button"
-            assert "mybinder.org" in hrefs or "binder" in hrefs.lower(), f"{page_name}: no Binder launch button"
+            assert "mybinder.org" in hrefs or "binder" in hrefs.lower(), (
+                f"{page_name}: no Binder launch button"
+            )
             ipynb = [h for h in links if h.startswith(server) and h.endswith(".ipynb")]
             assert ipynb, f"{page_name}: no .ipynb download button"
             assert _status(ipynb[0]) == 200, f"{page_name}: the .ipynb download link is dead"
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.evaluate("() => { if (document.activeElement) document.activeElement.blur(); window.scrollTo(0, 0); }")
+        page.evaluate(
+            "() => { if (document.activeElement) document.activeElement.blur(); window.scrollTo(0, 0); }"
+        )
         page.screenshot(path=str(SHOTS / f"{page_name.replace('/', '_')}.png"), full_page=True)
-        assert not offsite, f"{page_name}: requests off the machine (the book must work offline): {offsite}"
+        assert not offsite, (
+            f"{page_name}: requests off the machine (the book must work offline): {offsite}"
+        )
         assert not problems, f"{page_name}: " + "\n".join(problems)
     finally:
         context.close()
@@ -212,8 +254,13 @@ def _check_explorers(page, page_name: str) -> None:
             page.keyboard.press("End")  # a real key press, as a reader would move it
             after_frame = root.get_attribute("data-frame")
             visible = root.locator("img.dlt-explorer-frame:visible")
-            assert visible.count() == 1, f"{page_name}: explorer {e} shows {visible.count()} frames at once"
-            assert after_frame != before_frame, f"{page_name}: explorer {e} slider {s} did not change data-frame"
-            assert visible.first.get_attribute("src") != before_src, \
+            assert visible.count() == 1, (
+                f"{page_name}: explorer {e} shows {visible.count()} frames at once"
+            )
+            assert after_frame != before_frame, (
+                f"{page_name}: explorer {e} slider {s} did not change data-frame"
+            )
+            assert visible.first.get_attribute("src") != before_src, (
                 f"{page_name}: explorer {e} slider {s} did not change the displayed frame"
+            )
             page.keyboard.press("Home")

@@ -7,24 +7,28 @@ from dlt.nets import PatchCNN
 
 
 def test_signal_noise_patches_structure():
-    X, y, yc = data.signal_noise_patches(200, 30, signal_norm=2.5, noise_std=1.0, label_noise=0.2, n_patches=3, seed=0)
+    X, y, yc = data.signal_noise_patches(
+        200, 30, signal_norm=2.5, noise=1.0, label_noise=0.2, n_patches=3, seed=0
+    )
     assert X.shape == (200, 3, 30) and y.shape == yc.shape == (200,)
     # exactly one patch per input is the signal y_clean * mu, mu = 2.5 e_1; noise is orthogonal to mu
-    signal = (X[:, :, 1:].abs().sum(-1) == 0)
+    signal = X[:, :, 1:].abs().sum(-1) == 0
     assert (signal.sum(1) == 1).all()
     assert torch.allclose(X[signal][:, 0], 2.5 * yc)
     assert (X[~signal][:, 0] == 0).all()
     flips = (y != yc).float().mean()
     assert 0.1 < flips < 0.3
-    X2, y2, _ = data.signal_noise_patches(200, 30, signal_norm=2.5, label_noise=0.2, n_patches=3, seed=0)
+    X2, y2, _ = data.signal_noise_patches(
+        200, 30, signal_norm=2.5, label_noise=0.2, n_patches=3, seed=0
+    )
     assert torch.equal(X, X2) and torch.equal(y, y2)
 
 
 def test_signal_noise_patches_errors():
     with pytest.raises(ValueError, match="label_noise"):
         data.signal_noise_patches(10, 5, label_noise=0.5)
-    with pytest.raises(ValueError, match="noise_std"):
-        data.signal_noise_patches(10, 5, noise_std=0.0)
+    with pytest.raises(ValueError, match="noise"):
+        data.signal_noise_patches(10, 5, noise=0.0)
     with pytest.raises(ValueError, match="signal_norm"):
         data.signal_noise_patches(10, 5, signal_norm=-1.0)
 

@@ -11,31 +11,47 @@ import pytest
 import torch
 
 import dlt
-from dlt import check
+from dlt import check, train
 from dlt.nets import MLP
 from dlt.train import fit
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_check_passes_and_prints(capsys):
-    assert check.close("pi", 3.1416, math.pi, atol=1e-3) == pytest.approx(3.1416)
-    assert "✔ pi" in capsys.readouterr().out
-    check.less("small", 0.1, 0.2, quiet=True)
-    check.greater("big", 2, 1, quiet=True)
-    check.between("mid", 0.5, 0, 1, quiet=True)
-    assert check.slope("s", [1, 10, 100], [1, 0.1, 0.01], -1.0, 0.01, quiet=True) == pytest.approx(-1.0)
+def test_check_returns_a_verdict_that_displays_its_line(capsys):
+    v = check.close("pi", 3.1416, math.pi, atol=1e-3)
+    assert v == pytest.approx(3.1416) and isinstance(v, float)
+    assert capsys.readouterr().out == ""  # nothing printed: the cell shows the returned verdict
+    assert repr(v) == "✔ pi\n  measured 3.142, expected 3.142 ± 0.001"
+    assert str(v) == "3.1416" and f"{v:.2f}" == "3.14" and type(v + 1) is float
+    assert repr(check.show(v, [v])).count("✔ pi") == 2
+    neg = check.less("no gain", 1.2, 1.5, kind="negative")
+    assert repr(neg).startswith("✔ negative result: no gain")
+    with pytest.raises(ValueError, match="kind"):
+        check.less("x", 1, 2, kind="maybe")
+    check.less("small", 0.1, 0.2)
+    check.greater("big", 2, 1)
+    check.between("mid", 0.5, 0, 1)
+    assert check.slope("s", [1, 10, 100], [1, 0.1, 0.01], -1.0, 0.01) == pytest.approx(-1.0)
 
 
 @pytest.mark.parametrize(
     "call,message",
     [
-        (lambda: check.close("c", 1.2, 1.0, rtol=0.1), "claim: c; measured 1.200, expected 1.000 ± 0.100"),
+        (
+            lambda: check.close("c", 1.2, 1.0, rtol=0.1),
+            "claim: c; measured 1.200, expected 1.000 ± 0.100",
+        ),
         (lambda: check.less("l", 3, 2), "claim: l; measured 3.000, expected < 2.000"),
         (lambda: check.greater("g", float("nan"), 2), "claim: g; measured nan"),
-        (lambda: check.slope("NTK error ~ width^-1/2", [1, 10], [1, 0.9], -0.5, 0.15),
-         "claim: NTK error ~ width^-1/2; measured slope -0.05, expected -0.50 ± 0.15"),
-        (lambda: check.claim("train accuracy is 100%", False, "0.98", "1.00"), "measured 0.98, expected 1.00"),
+        (
+            lambda: check.slope("NTK error ~ width^-1/2", [1, 10], [1, 0.9], -0.5, 0.15),
+            "claim: NTK error ~ width^-1/2; measured slope -0.05, expected -0.50 ± 0.15",
+        ),
+        (
+            lambda: check.claim("train accuracy is 100%", False, "0.98", "1.00"),
+            "measured 0.98, expected 1.00",
+        ),
     ],
 )
 def test_check_failures_are_readable(call, message):
@@ -57,7 +73,14 @@ def test_fit_full_batch_decreases_loss_and_records():
     torch.manual_seed(0)
     x, y = torch.randn(32, 3), torch.randn(32)
     net = MLP([3, 64, 1], seed=0)
-    h = fit(net, x, y, lr=1.0, steps=200, record={"norm": lambda m: sum(p.norm() for p in m.parameters())})
+    h = fit(
+        net,
+        x,
+        y,
+        lr=1.0,
+        steps=200,
+        record={"norm": lambda m: sum(p.norm() for p in m.parameters())},
+    )
     assert h.last() < 0.5 * h.train_loss[0]
     assert h["step"][0] == 0 and h["step"][-1] == 200
     assert len(h["norm"]) == len(h["step"])
@@ -137,22 +160,86 @@ def test_device_honours_environment(monkeypatch):
 
 
 def test_cli_lists_chapters():
-    out = subprocess.run([sys.executable, "-m", "dlt.cli", "list"], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "dlt.cli", "list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "02_nngp" in out and "03_ntk" in out
 
 
 def test_cli_rejects_unknown_chapter():
-    res = subprocess.run([sys.executable, "-m", "dlt.cli", "run", "99_nothing"], cwd=ROOT, capture_output=True,
-                         text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "dlt.cli", "run", "99_nothing"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode != 0 and "unknown chapter" in res.stderr
 
 
 def test_integer_arguments_accept_numpy_integers():
-    from dlt._validate import check_int
+    from dlt.core.validate import check_int
 
     assert check_int(np.int64(3), "n", minimum=1) == 3
     with pytest.raises(TypeError, match="n must be an integer"):
         check_int(2.5, "n")
     with pytest.raises(TypeError, match="n must be an integer"):
         check_int(True, "n")
+
+
+class _Recorder(torch.nn.Module):
+    """Records which samples (X[i] = i) each training step sees."""
+
+    def __init__(self, batch_size: int):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+        self.batch_size, self.seen = batch_size, []
+
+    def forward(self, x):
+        if x.shape[0] == self.batch_size:
+            self.seen.append(x[:, 0].long().tolist())
+        return x[:, 0] * self.w
+
+
+def test_fit_shuffles_minibatches_every_epoch():
+    """Planted-bug guard: minibatches must be a fresh permutation each epoch, not range(n) in order."""
+    n, bs = 12, 4
+    model = _Recorder(bs)
+    fit(
+        model,
+        torch.arange(n, dtype=torch.float32)[:, None],
+        torch.zeros(n),
+        batch_size=bs,
+        steps=9,
+        seed=0,
+    )
+    epochs = [sum(model.seen[i : i + n // bs], []) for i in range(0, 9, n // bs)]
+    assert all(sorted(e) == list(range(n)) for e in epochs), "an epoch must visit every sample once"
+    assert epochs[0] != list(range(n)), (
+        "the first epoch is in index order: minibatches are not shuffled"
+    )
+    assert len({tuple(e) for e in epochs}) == 3, (
+        "two epochs in the same order: no fresh permutation per epoch"
+    )
+    again = _Recorder(bs)
+    fit(
+        again,
+        torch.arange(n, dtype=torch.float32)[:, None],
+        torch.zeros(n),
+        batch_size=bs,
+        steps=9,
+        seed=0,
+    )
+    assert again.seen == model.seen, "the order must be reproducible from the seed"
+
+
+def test_minibatch_indices_are_uniform_over_positions():
+    """Each sample is equally likely at each position of an epoch (a biased shuffle would fail)."""
+    batches = train.minibatch_indices(4, 4, seed=0)
+    counts = torch.zeros(4, 4)
+    for _ in range(4000):
+        counts[torch.arange(4), next(batches)] += 1
+    assert (counts - 1000).abs().max() < 5 * math.sqrt(1000 * 0.75 * 0.25) * 2

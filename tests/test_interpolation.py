@@ -12,7 +12,9 @@ def _problem(trials, n, p, sigma, seed):
     X = torch.randn(trials, n, p, generator=g, dtype=torch.float64)
     beta = torch.randn(trials, p, generator=g, dtype=torch.float64)
     beta = beta / beta.norm(dim=1, keepdim=True)
-    y = (X @ beta.unsqueeze(-1)).squeeze(-1) + sigma * torch.randn(trials, n, generator=g, dtype=torch.float64)
+    y = (X @ beta.unsqueeze(-1)).squeeze(-1) + sigma * torch.randn(
+        trials, n, generator=g, dtype=torch.float64
+    )
     return X, beta, y
 
 
@@ -30,15 +32,20 @@ def test_min_norm_interpolates_and_rank_deficient_design():
     X, _, y = _problem(2, 8, 40, 1.0, seed=1)
     assert torch.allclose(X @ I.min_norm_interpolator(X, y).unsqueeze(-1), y.unsqueeze(-1))
     Xr = torch.cat([X[0], X[0]], dim=1)  # duplicated columns: rank 8 in 80 columns
-    np.testing.assert_allclose(I.min_norm_interpolator(Xr, y[0]).numpy(), np.linalg.pinv(Xr.numpy()) @ y[0].numpy(),
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        I.min_norm_interpolator(Xr, y[0]).numpy(),
+        np.linalg.pinv(Xr.numpy()) @ y[0].numpy(),
+        atol=1e-10,
+    )
 
 
 def test_ridge_matches_normal_equations_and_path():
     X, _, y = _problem(2, 15, 25, 0.3, seed=2)
     lam = 0.3
-    want = torch.linalg.solve(X.transpose(1, 2) @ X / 15 + lam * torch.eye(25, dtype=X.dtype),
-                              (X.transpose(1, 2) @ y.unsqueeze(-1) / 15)).squeeze(-1)
+    want = torch.linalg.solve(
+        X.transpose(1, 2) @ X / 15 + lam * torch.eye(25, dtype=X.dtype),
+        (X.transpose(1, 2) @ y.unsqueeze(-1) / 15),
+    ).squeeze(-1)
     assert torch.allclose(I.ridge(X, y, lam), want, atol=1e-10)
     path = I.ridge_path(X, y, [0.0, lam])
     assert torch.allclose(path[:, 1], want, atol=1e-10)
@@ -61,20 +68,27 @@ def test_random_features_shapes_and_reproducible():
 
 
 def test_closed_form_values_and_limits():
-    assert I.asymptotic_risk_isotropic(0.5, r2=1, sigma2=1) == pytest.approx(1.0)
-    assert I.asymptotic_risk_isotropic(2.0, r2=1, sigma2=1) == pytest.approx(1.5)
-    assert math.isinf(I.asymptotic_risk_isotropic(1.0, r2=1, sigma2=1))
-    assert I.asymptotic_risk_isotropic(2.0, sigma2=0.5, snr=2.0) == pytest.approx(1.0 * 0.5 + 0.5)
+    assert I.asymptotic_risk_isotropic(0.5, signal=1, noise=1) == pytest.approx(1.0)
+    assert I.asymptotic_risk_isotropic(2.0, signal=1, noise=1) == pytest.approx(1.5)
+    assert math.isinf(I.asymptotic_risk_isotropic(1.0, signal=1, noise=1))
+    assert I.asymptotic_risk_isotropic(2.0, signal=1.0, noise=0.5**0.5) == pytest.approx(
+        1.0 * 0.5 + 0.5
+    )
     g = np.array([0.3, 0.8, 1.5, 4.0])
     # ridge formula tends to the ridgeless one as lam -> 0
-    np.testing.assert_allclose(I.asymptotic_risk_isotropic(g, 1, 0.25, lam=1e-7),
-                               I.asymptotic_risk_isotropic(g, 1, 0.25), rtol=1e-4)
+    np.testing.assert_allclose(
+        I.asymptotic_risk_isotropic(g, signal=1, noise=0.5, lam=1e-7),
+        I.asymptotic_risk_isotropic(g, signal=1, noise=0.5),
+        rtol=1e-4,
+    )
     # optimal ridge is the minimum over lam
     lams = np.geomspace(1e-3, 10, 2000)
     for gamma in g:
-        best = min(I.asymptotic_risk_isotropic(gamma, 1, 0.25, lam=float(l)) for l in lams)
-        assert I.optimal_ridge_risk(gamma, 1, 0.25) == pytest.approx(best, rel=1e-4)
-    assert I.optimal_ridge_risk(2.0, 1.0, 0.0) == pytest.approx(0.5)
+        best = min(
+            I.asymptotic_risk_isotropic(gamma, signal=1, noise=0.5, lam=float(l)) for l in lams
+        )
+        assert I.optimal_ridge_risk(gamma, signal=1, noise=0.5) == pytest.approx(best, rel=1e-4)
+    assert I.optimal_ridge_risk(2.0, signal=1.0, noise=0.0) == pytest.approx(0.5)
 
 
 def test_mp_stieltjes_against_its_definition():
@@ -92,18 +106,22 @@ def test_asymptotic_risk_matches_large_n_simulation(gamma, lam):
     X, beta, y = _problem(trials, n, p, sigma2**0.5, seed=int(10 * gamma + 100 * lam))
     risk = ((I.ridge(X, y, lam) - beta) ** 2).sum(-1).numpy()
     se = risk.std(ddof=1) / math.sqrt(trials)
-    theory = I.asymptotic_risk_isotropic(gamma, r2, sigma2, lam)
+    theory = I.asymptotic_risk_isotropic(gamma, signal=r2**0.5, noise=sigma2**0.5, lam=lam)
     # 4 standard errors of the simulation plus the O(1/n) finite-size bias (about 1% at n = 800)
     assert abs(risk.mean() - theory) <= 4 * se + 0.01 * theory
 
 
 def test_effective_ranks_hand_computed():
     assert I.effective_ranks([4.0, 1.0, 1.0, 1.0], 0) == pytest.approx((7 / 4, 49 / 19))
-    assert I.effective_ranks([1.0, 4.0, 1.0, 1.0], 1) == pytest.approx((3.0, 3.0))  # sorted internally
+    assert I.effective_ranks([1.0, 4.0, 1.0, 1.0], 1) == pytest.approx(
+        (3.0, 3.0)
+    )  # sorted internally
     assert I.effective_ranks(np.ones(10), 3) == pytest.approx((7.0, 7.0))
     lam = 2.0 ** -np.arange(6)  # 1, 1/2, ..., 1/32
     tail = lam[2:]
-    assert I.effective_ranks(lam, 2) == pytest.approx((tail.sum() / tail[0], tail.sum() ** 2 / (tail**2).sum()))
+    assert I.effective_ranks(lam, 2) == pytest.approx(
+        (tail.sum() / tail[0], tail.sum() ** 2 / (tail**2).sum())
+    )
     r, R = I.effective_ranks([1.0, 0.0, 0.0], 1)
     assert math.isinf(r) and math.isinf(R)
 
@@ -113,13 +131,15 @@ def test_critical_index_and_bll_bound():
     assert I.critical_index(spec, 100) == 5
     assert I.critical_index(np.ones(1000), 100) == 0
     assert I.critical_index(np.ones(50), 100) == 50  # no k qualifies
-    b = I.bll_risk_bound(spec, 100, 1.0, delta=0.1)
+    b = I.bll_risk_bound(spec, 100, noise=1.0, delta=0.1)
     r0 = (5 + 50) / 1.0
     assert b.k_star == 5
-    assert b.bias == pytest.approx(max(math.sqrt(r0 / 100), r0 / 100, math.sqrt(math.log(10) / 100)))
+    assert b.bias == pytest.approx(
+        max(math.sqrt(r0 / 100), r0 / 100, math.sqrt(math.log(10) / 100))
+    )
     assert b.variance == pytest.approx(math.log(10) * (5 / 100 + 100 / 10_000))
     assert b.total == pytest.approx(b.bias + b.variance)
-    assert math.isinf(I.bll_risk_bound(np.ones(50), 100, 1.0).variance)
+    assert math.isinf(I.bll_risk_bound(np.ones(50), 100, noise=1.0).variance)
 
 
 def test_errors_name_the_argument():
@@ -127,10 +147,10 @@ def test_errors_name_the_argument():
         I.asymptotic_risk_isotropic(0.0)
     with pytest.raises(ValueError, match="gamma"):
         I.optimal_ridge_risk([-1.0, 2.0])
-    with pytest.raises(ValueError, match="sigma2"):
-        I.asymptotic_risk_isotropic(2.0, sigma2=-1.0)
-    with pytest.raises(ValueError, match="sigma2"):
-        I.bll_risk_bound([1.0, 1.0], 1, -0.5)
+    with pytest.raises(ValueError, match="noise"):
+        I.asymptotic_risk_isotropic(2.0, noise=-1.0)
+    with pytest.raises(ValueError, match="noise"):
+        I.bll_risk_bound([1.0, 1.0], 1, noise=-0.5)
     with pytest.raises(ValueError, match="lam"):
         I.ridge(torch.randn(3, 2), torch.randn(3), -1.0)
     with pytest.raises(ValueError, match="eigenvalues"):

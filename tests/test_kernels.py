@@ -20,8 +20,10 @@ def test_relu_expectations_match_monte_carlo(k11, k22, k12):
     uv = _bivariate(k11, k22, k12)
     u, v = uv[:, 0], uv[:, 1]
     _, _, e12, d12 = kernels.relu_expectations(
-        torch.tensor([k11], dtype=torch.float64), torch.tensor([k22], dtype=torch.float64),
-        torch.tensor([[k12]], dtype=torch.float64))
+        torch.tensor([k11], dtype=torch.float64),
+        torch.tensor([k22], dtype=torch.float64),
+        torch.tensor([[k12]], dtype=torch.float64),
+    )
     mc = torch.relu(u) * torch.relu(v)
     mcd = ((u > 0) & (v > 0)).double()
     assert abs(float(e12) - float(mc.mean())) < 5 * float(mc.std()) / math.sqrt(len(mc))
@@ -33,8 +35,10 @@ def test_erf_expectations_match_monte_carlo(k11, k22, k12):
     uv = _bivariate(k11, k22, k12)
     u, v = uv[:, 0], uv[:, 1]
     e11, _, e12, d12 = kernels.erf_expectations(
-        torch.tensor([k11], dtype=torch.float64), torch.tensor([k22], dtype=torch.float64),
-        torch.tensor([[k12]], dtype=torch.float64))
+        torch.tensor([k11], dtype=torch.float64),
+        torch.tensor([k22], dtype=torch.float64),
+        torch.tensor([[k12]], dtype=torch.float64),
+    )
     mc = torch.erf(u) * torch.erf(v)
     deriv = (4 / math.pi) * torch.exp(-(u**2) - v**2)
     assert abs(float(e12) - float(mc.mean())) < 5 * float(mc.std()) / math.sqrt(len(mc))
@@ -55,9 +59,13 @@ def test_one_hidden_layer_by_hand():
     k = kernels.relu_nngp(x, depth=1, sigma_w=math.sqrt(2))
     t = kernels.relu_ntk(x, depth=1, sigma_w=math.sqrt(2))
     # K^1 = 2 E[relu relu]: diagonal 2 * 1/2 = 1, off-diagonal 2 * 1/(2 pi) = 1/pi.
-    assert torch.allclose(k, torch.tensor([[1.0, 1 / math.pi], [1 / math.pi, 1.0]], dtype=torch.float64))
+    assert torch.allclose(
+        k, torch.tensor([[1.0, 1 / math.pi], [1 / math.pi, 1.0]], dtype=torch.float64)
+    )
     # Theta^1 = K^1 + 2 E[step step] K^0: diagonal 1 + 2 * 1/2 * 1 = 2; off-diagonal 1/pi + 0.
-    assert torch.allclose(t, torch.tensor([[2.0, 1 / math.pi], [1 / math.pi, 2.0]], dtype=torch.float64))
+    assert torch.allclose(
+        t, torch.tensor([[2.0, 1 / math.pi], [1 / math.pi, 2.0]], dtype=torch.float64)
+    )
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3])
@@ -87,10 +95,12 @@ def test_mean_empirical_ntk_matches_relu_ntk_one_layer():
     from dlt.ntk import empirical_ntk
 
     x = sphere(4, 3, seed=5, dtype=torch.float64)
-    thetas = torch.stack([
-        empirical_ntk(MLP([3, 32, 1], sigma_w=1.3, sigma_b=0.4, seed=s, dtype=torch.float64), x)
-        for s in range(300)
-    ])
+    thetas = torch.stack(
+        [
+            empirical_ntk(MLP([3, 32, 1], sigma_w=1.3, sigma_b=0.4, seed=s, dtype=torch.float64), x)
+            for s in range(300)
+        ]
+    )
     mean, se = thetas.mean(0), thetas.std(0) / math.sqrt(len(thetas))
     t = kernels.relu_ntk(x, depth=1, sigma_w=1.3, sigma_b=0.4)
     assert torch.all((mean - t).abs() < 5 * se + 1e-9)
@@ -120,7 +130,7 @@ def test_gp_posterior_matches_textbook_formula():
     y = torch.randn(6, dtype=torch.float64)
     kxx, ksx = kernels.relu_nngp(x, depth=1), kernels.relu_nngp(xs, x, depth=1)
     kss = kernels.relu_nngp(xs, depth=1)
-    mean, var = kernels.gp_posterior(kxx, y, ksx, kss.diag(), noise_var=0.01)
+    mean, var = kernels.gp_posterior(kxx, y, ksx, kss.diag(), noise=0.1)
     a = kxx + 0.01 * torch.eye(6, dtype=torch.float64)
     assert torch.allclose(mean, ksx @ torch.linalg.solve(a, y))
     assert torch.allclose(var, (kss - ksx @ torch.linalg.solve(a, ksx.T)).diag())
@@ -180,8 +190,14 @@ def test_unknown_activation_is_rejected():
 def test_dynamics_errors():
     k = torch.eye(3)
     with pytest.raises(ValueError, match="theta_test_train"):
-        kernels.kernel_gd_dynamics(k, torch.ones(2, 4), torch.ones(3), torch.ones(3), torch.ones(2), 1.0)
+        kernels.kernel_gd_dynamics(
+            k, torch.ones(2, 4), torch.ones(3), torch.ones(3), torch.ones(2), 1.0
+        )
     with pytest.raises(ValueError, match="y must have length 3"):
-        kernels.kernel_gd_dynamics(k, torch.ones(2, 3), torch.ones(4), torch.ones(3), torch.ones(2), 1.0)
+        kernels.kernel_gd_dynamics(
+            k, torch.ones(2, 3), torch.ones(4), torch.ones(3), torch.ones(2), 1.0
+        )
     with pytest.raises(ValueError, match="t must be >= 0"):
-        kernels.kernel_gd_dynamics(k, torch.ones(2, 3), torch.ones(3), torch.ones(3), torch.ones(2), -1.0)
+        kernels.kernel_gd_dynamics(
+            k, torch.ones(2, 3), torch.ones(3), torch.ones(3), torch.ones(2), -1.0
+        )

@@ -21,15 +21,23 @@ from dlt import cli, lessons
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = lessons.sources(ROOT)
 IDS = [p.stem for p in SOURCES]
-TASKS = [(src, k) for src in SOURCES for k in range(1, len(lessons.task_cells(lessons.read_source(src))) + 1)]
+TASKS = [
+    (src, k)
+    for src in SOURCES
+    for k in range(1, len(lessons.task_cells(lessons.read_source(src))) + 1)
+]
 BUDGET_S = 60.0
 TIMINGS = ROOT / "_build" / "timings"
 
 
 def _execute(nb, stop_at: int | None = None) -> tuple[int | None, str]:
     """Execute code cells in order; return (index of the first failing cell, its error) or (None, "")."""
-    client = NotebookClient(nb, kernel_name="python3", timeout=300,
-                            resources={"metadata": {"path": str(ROOT / "lessons" / "source")}})
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=300,
+        resources={"metadata": {"path": str(ROOT / "lessons" / "source")}},
+    )
     with client.setup_kernel():
         for i, cell in enumerate(nb.cells):
             if stop_at is not None and i > stop_at:
@@ -60,7 +68,9 @@ def test_value_form_single_assignment_becomes_ellipsis():
     assert lessons.strip_source(src) == "a = 1\nresult = ...  # YOUR CODE HERE\nprint(result)"
 
 
-@pytest.mark.parametrize("body", ["x = 1\ny = 2", "x == 1", "x += 1", "a, b = 1, 2", "x = y = 1", "f(x=1)"])
+@pytest.mark.parametrize(
+    "body", ["x = 1\ny = 2", "x == 1", "x += 1", "a, b = 1, 2", "x = y = 1", "f(x=1)"]
+)
 def test_anything_but_one_plain_assignment_becomes_raise(body):
     src = f"### BEGIN SOLUTION\n{body}\n### END SOLUTION"
     assert lessons.strip_source(src) == "raise NotImplementedError()"
@@ -73,9 +83,13 @@ def test_hidden_tests_are_removed_and_kept_on_request():
 
 
 def test_two_regions_in_one_cell():
-    src = ("### BEGIN SOLUTION\na = 1\n### END SOLUTION\nb = 2\n"
-           "### BEGIN SOLUTION\nfor i in r:\n    pass\n### END SOLUTION")
-    assert lessons.strip_source(src) == "a = ...  # YOUR CODE HERE\nb = 2\nraise NotImplementedError()"
+    src = (
+        "### BEGIN SOLUTION\na = 1\n### END SOLUTION\nb = 2\n"
+        "### BEGIN SOLUTION\nfor i in r:\n    pass\n### END SOLUTION"
+    )
+    assert (
+        lessons.strip_source(src) == "a = ...  # YOUR CODE HERE\nb = 2\nraise NotImplementedError()"
+    )
     assert lessons.solution_lines(src) == ["a = 1", "for i in r:", "pass"]
 
 
@@ -98,10 +112,16 @@ def _toy():
     nb.metadata["jupytext"] = {"formats": "md:myst"}
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Toy"),
-        nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"),
-        nbformat.v4.new_code_cell("assert f() == 1\n### BEGIN HIDDEN TESTS\nassert f() > 0\n### END HIDDEN TESTS",
-                                  metadata={"tags": ["check"]}),
-        nbformat.v4.new_code_cell("def g():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION"),
+        nbformat.v4.new_code_cell(
+            "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"
+        ),
+        nbformat.v4.new_code_cell(
+            "assert f() == 1\n### BEGIN HIDDEN TESTS\nassert f() > 0\n### END HIDDEN TESTS",
+            metadata={"tags": ["check"]},
+        ),
+        nbformat.v4.new_code_cell(
+            "def g():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION"
+        ),
         nbformat.v4.new_code_cell("assert g() == 2", metadata={"tags": ["check"]}),
     ]
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="out")]
@@ -168,7 +188,9 @@ def test_lessons_exist():
 
 def test_student_copies_up_to_date():
     stale = lessons.build(ROOT, check=True)
-    assert not stale, f"stale student copies {[p.name for p in stale]}: run `make lessons` and commit lessons/student/"
+    assert not stale, (
+        f"stale student copies {[p.name for p in stale]}: run `make lessons` and commit lessons/student/"
+    )
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=IDS)
@@ -177,10 +199,16 @@ def test_lesson_structure(src):
     checks = _check_cells(nb)
     assert 3 <= len(checks) <= 6, f"{src.name}: {len(checks)} tasks, a lesson has 3 to 6"
     for k, i in enumerate(checks, start=1):
-        assert f'task_check("Task {k}")' in nb.cells[i].source, f"{src.name}: check {k} must use task_check('Task {k}')"
+        assert f'task_check("Task {k}")' in nb.cells[i].source, (
+            f"{src.name}: check {k} must use task_check('Task {k}')"
+        )
     for cells in lessons.task_cells(nb):
-        assert any(lessons.BEGIN_SOLUTION in nb.cells[i].source for i in cells), f"{src.name}: a task has no solution"
-    assert "../../book/" in nb.cells[1].source + nb.cells[0].source, f"{src.name}: the recap must link into the book"
+        assert any(lessons.BEGIN_SOLUTION in nb.cells[i].source for i in cells), (
+            f"{src.name}: a task has no solution"
+        )
+    assert "../../book/" in nb.cells[1].source + nb.cells[0].source, (
+        f"{src.name}: the recap must link into the book"
+    )
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=IDS)
@@ -189,7 +217,9 @@ def test_student_copy_holds_no_solution_line(src):
     secret = {ln for cell in nb.cells for ln in lessons.solution_lines(cell.source, src.name)}
     student = nbformat.read(lessons.student_path(src), as_version=4)
     shown = {ln.strip() for cell in student.cells for ln in cell.source.splitlines()}
-    assert not secret & shown, f"{src.name}: solution lines leak into the student copy: {sorted(secret & shown)}"
+    assert not secret & shown, (
+        f"{src.name}: solution lines leak into the student copy: {sorted(secret & shown)}"
+    )
     text = lessons.student_path(src).read_text(encoding="utf-8")
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
 
@@ -203,9 +233,13 @@ def test_source_passes_every_check(src):
     elapsed = time.perf_counter() - start
     assert failed is None, f"{src.name}: cell {failed} fails with the solutions in:\n{err}"
     outputs = "".join(o.get("text", "") for i in _check_cells(nb) for o in nb.cells[i].outputs)
-    assert outputs.count("✔") >= len(_check_cells(nb)), f"{src.name}: every check cell must print its ✔ lines"
+    assert outputs.count("✔") >= len(_check_cells(nb)), (
+        f"{src.name}: every check cell must print its ✔ lines"
+    )
     TIMINGS.mkdir(parents=True, exist_ok=True)
-    (TIMINGS / f"lesson_{src.stem}.json").write_text(json.dumps({"lesson": src.stem, "seconds": round(elapsed, 1)}))
+    (TIMINGS / f"lesson_{src.stem}.json").write_text(
+        json.dumps({"lesson": src.stem, "seconds": round(elapsed, 1)})
+    )
     assert elapsed < BUDGET_S, f"{src.name} took {elapsed:.0f} s, over the {BUDGET_S:.0f} s budget"
 
 
@@ -215,8 +249,10 @@ def test_student_copy_fails_at_the_first_check(src):
     student = nbformat.read(lessons.student_path(src), as_version=4)
     first = _check_cells(student)[0]
     failed, err = _execute(student, stop_at=first)
-    assert failed == first, f"{src.name}: the student copy must run up to task 1's check and fail there, " \
-                            f"failed at cell {failed}:\n{err}"
+    assert failed == first, (
+        f"{src.name}: the student copy must run up to task 1's check and fail there, "
+        f"failed at cell {failed}:\n{err}"
+    )
     assert "TaskError" in err and "Task 1 is not solved yet" in err, err
 
 
@@ -226,6 +262,8 @@ def test_each_check_fails_when_only_its_task_is_unsolved(src, task):
     variant = lessons.unsolve_task(lessons.read_source(src), task)
     target = _check_cells(variant)[task - 1]
     failed, err = _execute(variant, stop_at=target)
-    assert failed == target, f"{src.name}: with only task {task} unsolved, execution must fail at its check " \
-                             f"(cell {target}), failed at {failed}:\n{err}"
+    assert failed == target, (
+        f"{src.name}: with only task {task} unsolved, execution must fail at its check "
+        f"(cell {target}), failed at {failed}:\n{err}"
+    )
     assert f"Task {task} is not solved yet" in err, err

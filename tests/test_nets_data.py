@@ -17,7 +17,9 @@ def test_mlp_shapes_depth_and_repr():
 def test_parameterizations_agree_in_distribution():
     x = data.sphere(3, 4, seed=0)
     a = MLP([4, 64, 1], parameterization="ntk", sigma_w=1.3, seed=0).sample_outputs(x, 4000, seed=1)
-    b = MLP([4, 64, 1], parameterization="standard", sigma_w=1.3, seed=0).sample_outputs(x, 4000, seed=1)
+    b = MLP([4, 64, 1], parameterization="standard", sigma_w=1.3, seed=0).sample_outputs(
+        x, 4000, seed=1
+    )
     # Same random numbers, same scaling: the two parameterizations compute the same function at init.
     assert torch.allclose(a, b, atol=1e-5)
 
@@ -46,7 +48,7 @@ def test_sample_outputs_matches_forward_of_sampled_module():
         (dict(widths=[3]), "widths must be a sequence"),
         (dict(widths=[3, 0, 1]), r"widths\[1\] must be >= 1"),
         (dict(widths=[3, 4, 1], activation="gelu"), "activation must be one of"),
-        (dict(widths=[3, 4, 1], parameterization="mup"), "parameterization must be one of"),
+        (dict(widths=[3, 4, 1], parameterization="muP"), "parameterization must be one of"),
         (dict(widths=[3, 4, 1], sigma_w=-1), "sigma_w must be > 0"),
     ],
 )
@@ -70,7 +72,9 @@ def test_sphere_circle_and_seeds():
     assert torch.allclose(x.norm(dim=1), torch.full((10,), 2.0))
     assert torch.equal(x, data.sphere(10, 5, radius=2.0, seed=1))
     c = data.circle(4)
-    assert torch.allclose(c, torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]]), atol=1e-7)
+    assert torch.allclose(
+        c, torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]]), atol=1e-7
+    )
 
 
 def test_teacher_shares_ground_truth_across_seeds():

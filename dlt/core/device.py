@@ -46,7 +46,9 @@ def device(preference: str | None = "auto") -> torch.device:
     if pref == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if pref.split(":")[0] not in _CHOICES[1:]:
-        raise ValueError(f"{source} must be one of 'auto', 'cpu', 'cuda' (or 'cuda:N'), got {pref!r}")
+        raise ValueError(
+            f"{source} must be one of 'auto', 'cpu', 'cuda' (or 'cuda:N'), got {pref!r}"
+        )
     if pref.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"{source} is {pref!r} but CUDA is not available on this machine")
     return torch.device(pref)

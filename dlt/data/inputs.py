@@ -1,8 +1,9 @@
-"""Synthetic data sets with known ground truth.
+"""Inputs and labelled data with known ground truth: spheres, circles, teachers, mixtures.
 
-Every generator takes the sample size ``n``, the shapes it needs, and a ``seed``
-(an ``int`` or a ``torch.Generator``). Data are always drawn on the CPU and then
-moved to ``device``, so a chapter sees the same data on a CPU and on a GPU.
+Every generator takes the sample size ``n``, the shapes it needs, and a ``seed`` (an
+``int`` or a ``torch.Generator``). Data are always drawn on the CPU in float64 and then
+moved to ``device``, so a chapter sees the same data on a CPU and on a GPU. Label noise
+is always a standard deviation named ``noise``.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ import math
 
 import torch
 
-from ._validate import check_int, check_nonnegative, check_positive, generator
+from ..core.validate import check_finite, check_int, check_nonnegative, check_positive, generator
 
-__all__ = ["sphere", "circle", "teacher_regression", "gaussian_mixture", "signal_noise_patches"]
+__all__ = ["sphere", "circle", "teacher_regression", "gaussian_mixture", "finish"]
 
 
-def _finish(t: torch.Tensor, dtype: torch.dtype | None, device: torch.device | str | None) -> torch.Tensor:
+def finish(
+    t: torch.Tensor, dtype: torch.dtype | None, device: torch.device | str | None
+) -> torch.Tensor:
+    """Cast generated data to ``dtype`` (default: torch's default dtype) and move it to ``device``."""
     return t.to(dtype=dtype or torch.get_default_dtype(), device=device)
 
 
@@ -59,7 +63,7 @@ def sphere(
     g = generator(seed)
     z = torch.randn(n, dim, generator=g, dtype=torch.float64)
     z = radius * z / z.norm(dim=1, keepdim=True)
-    return _finish(z, dtype, device)
+    return finish(z, dtype, device)
 
 
 def circle(
@@ -82,14 +86,22 @@ def circle(
     Returns
     -------
     Tensor of shape ``(n, 2)``.
+
+    Examples
+    --------
+    >>> circle(4).round(decimals=4) + 0.0  # + 0.0 turns -0.0 into 0.0
+    tensor([[ 1.,  0.],
+            [ 0.,  1.],
+            [-1.,  0.],
+            [ 0., -1.]])
     """
     if isinstance(angles, int) and not isinstance(angles, bool):
         n = check_int(angles, "angles", minimum=1)
         angles = torch.arange(n, dtype=torch.float64) * (2 * math.pi / n)
-    angles = torch.as_tensor(angles, dtype=torch.float64)
+    angles = check_finite(torch.as_tensor(angles, dtype=torch.float64), "angles")
     if angles.ndim != 1:
         raise ValueError(f"angles must have shape (n,), got shape {tuple(angles.shape)}")
-    return _finish(torch.stack([angles.cos(), angles.sin()], dim=1), dtype, device)
+    return finish(torch.stack([angles.cos(), angles.sin()], dim=1), dtype, device)
 
 
 def teacher_regression(
@@ -135,6 +147,12 @@ def teacher_regression(
     -------
     X : Tensor of shape ``(n, dim)``
     y : Tensor of shape ``(n,)``
+
+    Examples
+    --------
+    >>> X, y = teacher_regression(2000, 5, seed=0)
+    >>> X.shape, round(float((y**2).mean()), 1)  # the teacher has unit mean square
+    (torch.Size([2000, 5]), 1.0)
     """
     n = check_int(n, "n", minimum=1)
     dim = check_int(dim, "dim", minimum=1)
@@ -147,6 +165,7 @@ def teacher_regression(
     x = torch.randn(n, dim, generator=g, dtype=torch.float64)
     if on_sphere:
         x = x / x.norm(dim=1, keepdim=True)
+
     def teacher(z: torch.Tensor) -> torch.Tensor:
         u = z / z.norm(dim=1, keepdim=True)
         return torch.relu(u @ w.T) @ a
@@ -155,7 +174,7 @@ def teacher_regression(
     ref = torch.randn(4096, dim, generator=gt, dtype=torch.float64)
     y = teacher(x) / teacher(ref).pow(2).mean().sqrt()
     y = y + noise * torch.randn(n, generator=g, dtype=torch.float64)
-    return _finish(x, dtype, device), _finish(y, dtype, device)
+    return finish(x, dtype, device), finish(y, dtype, device)
 
 
 def gaussian_mixture(
@@ -188,6 +207,12 @@ def gaussian_mixture(
     -------
     X : Tensor of shape ``(n, dim)``
     y : Tensor of shape ``(n,)`` with values ``±1`` (use ``(y > 0).long()`` for class indices).
+
+    Examples
+    --------
+    >>> X, y = gaussian_mixture(1000, 3, separation=4.0, seed=0)
+    >>> X.shape, float((torch.sign(X[:, 0]) == y).float().mean()) > 0.95  # Bayes error Phi(-2)
+    (torch.Size([1000, 3]), True)
     """
     n = check_int(n, "n", minimum=1)
     dim = check_int(dim, "dim", minimum=1)
@@ -197,83 +222,4 @@ def gaussian_mixture(
     y = torch.where(torch.rand(n, generator=g) < 0.5, -1.0, 1.0).to(torch.float64)
     x = std * torch.randn(n, dim, generator=g, dtype=torch.float64)
     x[:, 0] += y * separation / 2
-    return _finish(x, dtype, device), _finish(y, dtype, device)
-
-
-# ---- Part III: benign overfitting ----
-
-
-def signal_noise_patches(
-    n: int,
-    dim: int,
-    *,
-    signal_norm: float = 1.0,
-    noise_std: float = 1.0,
-    label_noise: float = 0.0,
-    n_patches: int = 2,
-    seed: int | torch.Generator | None = 0,
-    dtype: torch.dtype | None = None,
-    device: torch.device | str | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    r"""The signal-plus-noise patch data of the benign-overfitting CNN papers.
-
-    Each input has ``n_patches`` patches in :math:`\mathbb{R}^d`: one signal patch
-    :math:`y\,\mu` at a uniformly random position and noise patches
-    :math:`\xi \sim \mathcal N\big(0, \sigma_p^2 (I - \mu\mu^\top/\|\mu\|^2)\big)` elsewhere,
-    with :math:`\mu = \|\mu\|\,e_1`. The clean label :math:`y` is a fair sign; the observed
-    label is :math:`\tilde y = -y` with probability ``label_noise`` (Kou et al. 2023; Cao
-    et al. 2022 have no label flips). The signal-to-noise ratio is
-    :math:`\mathrm{SNR} = \|\mu\| / (\sigma_p \sqrt{d})`; Kou et al. prove that a two-layer
-    ReLU CNN trained to zero training loss overfits benignly when
-    :math:`n\|\mu\|^4 \ge C\sigma_p^4 d` and harmfully when :math:`n\|\mu\|^4 \le C'\sigma_p^4 d`.
-
-    Parameters
-    ----------
-    n, dim : int
-        Sample size and patch dimension ``d >= 2``.
-    signal_norm : float
-        :math:`\|\mu\| \ge 0`.
-    noise_std : float
-        :math:`\sigma_p > 0`.
-    label_noise : float
-        Flip probability in ``[0, 1/2)``.
-    n_patches : int
-        Number of patches ``>= 2``.
-    seed : int or torch.Generator
-
-    Returns
-    -------
-    X : Tensor of shape ``(n, n_patches, dim)``
-    y : Tensor of shape ``(n,)``, the observed labels ``±1`` (flipped with probability ``label_noise``)
-    y_clean : Tensor of shape ``(n,)``, the clean labels ``±1``
-
-    References
-    ----------
-    Y. Cao, Z. Chen, M. Belkin, Q. Gu, "Benign overfitting in two-layer convolutional neural
-    networks", NeurIPS 2022. Y. Kou, Z. Chen, Y. Chen, Q. Gu, "Benign overfitting in two-layer
-    ReLU convolutional neural networks", ICML 2023.
-
-    Examples
-    --------
-    >>> X, y, yc = signal_noise_patches(8, 16, signal_norm=3.0, seed=0)
-    >>> X.shape, bool(((X[:, :, 0] * yc[:, None]).sum(1) == 3.0).all())
-    (torch.Size([8, 2, 16]), True)
-    """
-    n = check_int(n, "n", minimum=1)
-    dim = check_int(dim, "dim", minimum=2)
-    n_patches = check_int(n_patches, "n_patches", minimum=2)
-    signal_norm = check_nonnegative(signal_norm, "signal_norm")
-    noise_std = check_positive(noise_std, "noise_std")
-    label_noise = check_nonnegative(label_noise, "label_noise")
-    if label_noise >= 0.5:
-        raise ValueError(f"label_noise must be in [0, 0.5), got {label_noise}")
-    g = generator(seed)
-    y_clean = torch.where(torch.rand(n, generator=g) < 0.5, -1.0, 1.0).to(torch.float64)
-    flip = torch.rand(n, generator=g) < label_noise
-    y = torch.where(flip, -y_clean, y_clean)
-    X = noise_std * torch.randn(n, n_patches, dim, generator=g, dtype=torch.float64)
-    X[:, :, 0] = 0.0  # noise orthogonal to mu = |mu| e_1
-    pos = torch.randint(n_patches, (n,), generator=g)
-    X[torch.arange(n), pos, :] = 0.0
-    X[torch.arange(n), pos, 0] = signal_norm * y_clean
-    return _finish(X, dtype, device), _finish(y, dtype, device), _finish(y_clean, dtype, device)
+    return finish(x, dtype, device), finish(y, dtype, device)

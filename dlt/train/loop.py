@@ -12,60 +12,76 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from ._validate import as_matrix, check_choice, check_int, check_nonnegative, check_positive, generator
+from ..core.validate import (
+    as_tensor,
+    check_choice,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    generator,
+)
+from .losses import LOSSES, OPTIMIZERS, LossFn
 
-__all__ = ["History", "fit", "LOSSES", "progress_enabled"]
-
-LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def _mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    if out.ndim == 2 and out.shape[1] == 1 and y.ndim == 1:
-        out = out[:, 0]
-    return 0.5 * ((out - y) ** 2).mean()
-
-
-def _cross_entropy(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return F.cross_entropy(out, y.long())
-
-
-def _logistic(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    if out.ndim == 2 and out.shape[1] == 1:
-        out = out[:, 0]
-    return F.softplus(-y * out).mean()
-
-
-LOSSES: dict[str, LossFn] = {
-    "mse": _mse,  # 1/(2n) sum (f - y)^2, the convention of dlt.kernels.kernel_gd_dynamics
-    "cross_entropy": _cross_entropy,  # integer class labels
-    "logistic": _logistic,  # labels in {-1, +1}
-}
-
-_OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
-    "sgd": torch.optim.SGD,
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-}
+__all__ = ["History", "fit", "minibatch_indices", "progress_enabled"]
 
 
 def progress_enabled(steps: int, progress: bool | None = None) -> bool:
-    """Whether a run of ``steps`` steps shows a progress bar (see the module docstring)."""
+    """Whether a run of ``steps`` steps shows a progress bar (see the module docstring).
+
+    Examples
+    --------
+    >>> progress_enabled(1000, progress=False)
+    False
+    """
     if progress is not None:
         return bool(progress)
     return os.environ.get("DLT_PROGRESS", "1") != "0" and steps >= 200
 
 
+def minibatch_indices(
+    n: int, batch_size: int, seed: int | torch.Generator | None = 0
+) -> Iterator[torch.Tensor]:
+    """Minibatches of indices without replacement: each epoch is a fresh seeded permutation of ``range(n)``.
+
+    An epoch gives ``n // batch_size`` full batches; the remainder of the permutation is
+    dropped and the next epoch draws a new permutation, so every sample is seen once per
+    epoch up to the dropped remainder, in an order that changes from epoch to epoch.
+
+    Examples
+    --------
+    >>> batches = minibatch_indices(6, 3, seed=0)
+    >>> first_epoch = torch.cat([next(batches), next(batches)])
+    >>> sorted(first_epoch.tolist())
+    [0, 1, 2, 3, 4, 5]
+    """
+    n = check_int(n, "n", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if batch_size > n:
+        raise ValueError(f"batch_size must be <= n = {n}, got {batch_size}")
+    g = generator(seed)
+    while True:
+        perm = torch.randperm(n, generator=g)
+        for pos in range(0, n - batch_size + 1, batch_size):
+            yield perm[pos : pos + batch_size]
+
+
 @dataclass
 class History:
-    """What :func:`fit` recorded: the steps, the training loss, and every ``record`` entry."""
+    """What :func:`fit` recorded: the steps, the training loss, and every ``record`` entry.
+
+    Examples
+    --------
+    >>> h = History(step=[0, 10], train_loss=[1.0, 0.5])
+    >>> h.last(), h["step"].tolist()
+    (0.5, [0, 10])
+    """
 
     step: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
@@ -79,7 +95,9 @@ class History:
         if key == "train_loss":
             return np.asarray(self.train_loss)
         if key not in self.records:
-            raise KeyError(f"{key!r} was not recorded; recorded: {['step', 'train_loss', *self.records]}")
+            raise KeyError(
+                f"{key!r} was not recorded; recorded: {['step', 'train_loss', *self.records]}"
+            )
         return np.asarray(self.records[key])
 
     def last(self, key: str = "train_loss") -> float:
@@ -120,7 +138,8 @@ def fit(
     loss : {"mse", "cross_entropy", "logistic"} or callable ``(output, y) -> scalar``
     optimizer : {"sgd", "adam", "adamw"} or callable ``params -> torch.optim.Optimizer``
     lr : float
-        Learning rate (> 0), used with a named optimizer.
+        Learning rate (> 0), used with a named optimizer. A model with a ``param_groups(lr)``
+        method (:meth:`dlt.nets.MLP.param_groups`) gets its per-layer rates from it.
     steps : int
         Number of optimizer steps (>= 0).
     batch_size : int, optional
@@ -157,9 +176,12 @@ def fit(
     if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
         raise TypeError("X and y must be tensors")
     if X.ndim == 1:
-        raise ValueError(f"X must have a sample dimension first, shape (n, ...), got {tuple(X.shape)}")
-    if X.ndim == 2:
-        as_matrix(X, "X")
+        raise ValueError(
+            f"X must have a sample dimension first, shape (n, ...), got {tuple(X.shape)}"
+        )
+    as_tensor(X, "X", ndim=range(2, 8), shape="(n, ...)")
+    if y.is_floating_point():
+        as_tensor(y, "y", ndim=range(1, 8), shape="(n, ...)")
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"y must have {X.shape[0]} rows to match X, got shape {tuple(y.shape)}")
     loss_fn = LOSSES[check_choice(loss, "loss", tuple(LOSSES))] if isinstance(loss, str) else loss
@@ -168,8 +190,9 @@ def fit(
     weight_decay = check_nonnegative(weight_decay, "weight_decay")
     params = [p for p in model.parameters() if p.requires_grad]
     if isinstance(optimizer, str):
-        cls = _OPTIMIZERS[check_choice(optimizer, "optimizer", tuple(_OPTIMIZERS))]
-        opt = cls(params, lr=lr, weight_decay=weight_decay)
+        cls = OPTIMIZERS[check_choice(optimizer, "optimizer", tuple(OPTIMIZERS))]
+        groups = getattr(model, "param_groups", None)
+        opt = cls(groups(lr) if callable(groups) else params, lr=lr, weight_decay=weight_decay)  # type: ignore[call-arg]
     else:
         opt = optimizer(params)
     n = X.shape[0]
@@ -202,16 +225,13 @@ def fit(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=steps, desc="training", leave=False)
-    perm, pos = None, n
+    batches = minibatch_indices(n, batch_size, g) if batch_size is not None else None
     try:
         for step in range(steps):
-            if batch_size is None:
+            if batches is None:
                 xb, yb = X, y
             else:
-                if perm is None or pos + batch_size > n:
-                    perm, pos = torch.randperm(n, generator=g).to(X.device), 0
-                idx = perm[pos : pos + batch_size]
-                pos += batch_size
+                idx = next(batches).to(X.device)
                 xb, yb = X[idx], y[idx]
             opt.zero_grad(set_to_none=True)
             value = loss_fn(model(xb), yb)

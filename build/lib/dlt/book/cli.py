@@ -1,0 +1,170 @@
+"""The ``dlt`` command: run chapters with papermill, list them, build the lessons.
+
+::
+
+    dlt list
+    dlt run 03_ntk --scale 4 --device cuda
+    dlt run --all
+    dlt lessons build            # write lessons/student/ from lessons/source/
+    dlt lessons build --check    # exit 1 when a student copy is stale
+    dlt lessons nbgrader COURSE  # an nbgrader course source folder, cell metadata included
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main", "chapters", "run_chapter"]
+
+
+def _root() -> Path:
+    """The repository root: the nearest folder above the working directory with ``_toc.yml``."""
+    here = Path.cwd().resolve()
+    for p in (here, *here.parents):
+        if (p / "_toc.yml").exists() and (p / "book").is_dir():
+            return p
+    raise SystemExit(
+        "dlt: run this inside the dlt repository (no _toc.yml found above the current folder)"
+    )
+
+
+def chapters(root: Path | None = None) -> list[Path]:
+    """The chapter notebooks ``book/NN_slug.ipynb``, in order."""
+    root = root or _root()
+    return sorted(p for p in (root / "book").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _title(nb_path: Path) -> str:
+    with open(nb_path, encoding="utf-8") as f:
+        nb = json.load(f)
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            for line in "".join(cell.get("source", "")).splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return nb_path.stem
+
+
+def _resolve(name: str, root: Path) -> Path:
+    found = [
+        p
+        for p in chapters(root)
+        if p.stem == name or p.stem.startswith(f"{name}_") or p.stem[:2] == name
+    ]
+    if len(found) != 1:
+        known = ", ".join(p.stem for p in chapters(root))
+        raise SystemExit(f"dlt: unknown chapter {name!r}; chapters: {known}")
+    return found[0]
+
+
+def run_chapter(
+    nb_path: Path, out_dir: Path, *, device: str = "auto", scale: int = 1, seed: int = 0
+) -> float:
+    """Execute one chapter with papermill, parameters injected; return the wall time in seconds."""
+    import papermill as pm
+
+    os.environ.setdefault("DLT_PROGRESS", "0")
+    os.environ.setdefault("DLT_STATIC", "1")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / nb_path.name
+    start = time.perf_counter()
+    pm.execute_notebook(
+        str(nb_path),
+        str(out),
+        parameters={"DEVICE": device, "SCALE": scale, "SEED": seed},
+        kernel_name="python3",
+        cwd=str(nb_path.parent),
+        progress_bar=False,
+    )
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="dlt", description="Run and list the chapters of the dlt book."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the chapters")
+    run = sub.add_parser("run", help="execute chapters with papermill")
+    run.add_argument("chapter", nargs="?", help="chapter name or number, e.g. 03_ntk or 03")
+    run.add_argument("--all", action="store_true", help="run every chapter")
+    run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    run.add_argument(
+        "--scale", type=int, default=1, help="problem-size multiplier (default 1: a 2-core CPU)"
+    )
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--output-dir", default="_build/runs", help="where executed notebooks go")
+    lessons = sub.add_parser("lessons", help="build the student copies of the lessons")
+    lsub = lessons.add_subparsers(dest="lessons_command", required=True)
+    lbuild = lsub.add_parser(
+        "build", help="write lessons/student/NN_slug.ipynb from lessons/source/NN_slug.md"
+    )
+    lbuild.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 when a student copy is stale"
+    )
+    lgrader = lsub.add_parser("nbgrader", help="write an nbgrader course source folder")
+    lgrader.add_argument(
+        "course_dir", help="the nbgrader course folder (source/<lesson>/ is written inside)"
+    )
+    args = parser.parse_args(argv)
+
+    if args.command == "lessons":
+        return _lessons(args)
+    root = _root()
+    if args.command == "list":
+        for p in chapters(root):
+            print(f"{p.stem:24s} {_title(p)}")
+        return 0
+    if args.all == bool(args.chapter):
+        parser.error("give one chapter or --all")
+    if args.scale < 1:
+        parser.error(f"--scale must be >= 1, got {args.scale}")
+    targets = chapters(root) if args.all else [_resolve(args.chapter, root)]
+    out_dir = Path(args.output_dir)
+    if not out_dir.is_absolute():
+        out_dir = root / out_dir
+    failed = []
+    for nb in targets:
+        try:
+            t = run_chapter(nb, out_dir, device=args.device, scale=args.scale, seed=args.seed)
+            print(
+                f"{nb.stem:24s} ok     {t:7.1f} s  (device={args.device}, scale={args.scale})",
+                flush=True,
+            )
+        except Exception as err:  # report every chapter, then fail
+            failed.append(nb.stem)
+            print(
+                f"{nb.stem:24s} FAILED: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
+                flush=True,
+            )
+    return 1 if failed else 0
+
+
+def _lessons(args: argparse.Namespace) -> int:
+    from . import lessons
+
+    root = lessons._root()
+    if args.lessons_command == "nbgrader":
+        for p in lessons.write_nbgrader(args.course_dir, root):
+            print(f"wrote {p}")
+        return 0
+    changed = lessons.build(root, check=args.check)
+    for p in changed:
+        rel = p.relative_to(root)
+        print(
+            f"stale: {rel} (run `dlt lessons build` or `make lessons`)"
+            if args.check
+            else f"wrote {rel}"
+        )
+    if not changed:
+        print(f"{len(lessons.sources(root))} student copies up to date")
+    return 1 if (args.check and changed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

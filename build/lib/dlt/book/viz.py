@@ -1,0 +1,260 @@
+"""The book's figures: one plotting style, and the slider explorer.
+
+:func:`use_style` sets a colour-blind-safe palette (Okabe and Ito), labelled axes and a
+white figure background that reads on the light and the dark theme of the book.
+
+:func:`explore` is the chapters' interactive figure. In a live session (JupyterLab,
+Colab) it gives ipywidgets sliders that redraw the figure; when a notebook is executed
+for the book (``DLT_STATIC=1``, set by ``make execute``, ``dlt run`` and the tests) it
+renders every slider combination in advance into a self-contained HTML block whose
+sliders switch between the pre-computed frames with a few lines of JavaScript, so the
+rendered page responds without a kernel.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import itertools
+import json
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+from cycler import cycler
+from matplotlib.figure import Figure
+
+__all__ = ["COLORS", "use_style", "explore", "static_explorer_html", "save"]
+
+#: Okabe-Ito palette, distinguishable under the common forms of colour blindness.
+COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+
+_STYLE = {
+    "figure.figsize": (6.0, 3.6),
+    "figure.dpi": 90,
+    "savefig.dpi": 90,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "axes.facecolor": "white",
+    "axes.prop_cycle": cycler(color=COLORS),
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "lines.linewidth": 1.8,
+    "figure.constrained_layout.use": True,
+}
+
+
+def use_style() -> None:
+    """Apply the book's matplotlib style (call once at the top of a chapter).
+
+    Examples
+    --------
+    >>> import matplotlib as mpl
+    >>> use_style()
+    >>> mpl.rcParams["axes.spines.top"]
+    False
+    """
+    mpl.rcParams.update(_STYLE)  # type: ignore[arg-type]
+
+
+def save(fig: Figure, path: str, dpi: int = 90) -> None:
+    """Save a figure as the book does (PNG, white background).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, tempfile, os
+    >>> fig, ax = plt.subplots()
+    >>> path = os.path.join(tempfile.mkdtemp(), "fig.png")
+    >>> save(fig, path)
+    >>> os.path.getsize(path) > 0
+    True
+    """
+    fig.savefig(path, dpi=dpi, facecolor="white")
+
+
+def _grid(sliders: dict[str, Sequence[Any]]) -> list[tuple[str, list[Any]]]:
+    if not sliders:
+        raise ValueError("explore needs at least one slider, e.g. width=[16, 64, 256]")
+    out = []
+    for name, values in sliders.items():
+        if isinstance(values, str) or not isinstance(values, Sequence) or len(values) == 0:
+            raise ValueError(f"slider {name!r} must be a non-empty list of values, got {values!r}")
+        out.append((name, list(values)))
+    return out
+
+
+def _png(fig: Figure, dpi: int) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+_SCRIPT = """
+<script>
+(function () {
+  var root = document.getElementById("%(id)s");
+  if (!root || root.dataset.ready) { return; }
+  root.dataset.ready = "1";
+  var sliders = root.querySelectorAll("input.dlt-explorer-slider");
+  var frames = root.querySelectorAll("img.dlt-explorer-frame");
+  var shape = JSON.parse(root.dataset.shape);
+  function update() {
+    var index = 0;
+    for (var i = 0; i < sliders.length; i++) {
+      var k = parseInt(sliders[i].value, 10);
+      index = index * shape[i] + k;
+      var values = JSON.parse(sliders[i].dataset.values);
+      sliders[i].parentNode.querySelector(".dlt-explorer-value").textContent = values[k];
+    }
+    for (var j = 0; j < frames.length; j++) {
+      frames[j].style.display = (j === index) ? "block" : "none";
+    }
+    root.dataset.frame = String(index);
+  }
+  for (var i = 0; i < sliders.length; i++) { sliders[i].addEventListener("input", update); }
+  update();
+})();
+</script>
+"""
+
+
+def static_explorer_html(frames: Sequence[str], grid: list[tuple[str, list[Any]]], key: str) -> str:
+    """The self-contained HTML of a pre-computed explorer (frames are base64 PNGs, row-major).
+
+    Examples
+    --------
+    >>> html = static_explorer_html(["AAAA", "BBBB"], [("width", [16, 64])], "key")
+    >>> html.count('class="dlt-explorer-frame"')
+    2
+    """
+    uid = "dlt-explorer-" + hashlib.sha1(key.encode()).hexdigest()[:10]
+    shape = [len(v) for _, v in grid]
+    controls = []
+    for name, values in grid:
+        labels = json.dumps([str(v) for v in values])
+        controls.append(
+            f'<label style="display:inline-flex;align-items:center;gap:0.4em;margin-right:1.5em">'
+            f"<code>{html.escape(name)}</code>"
+            f'<input type="range" class="dlt-explorer-slider" aria-label="{html.escape(name)}" '
+            f'min="0" max="{len(values) - 1}" step="1" value="0" data-values="{html.escape(labels)}">'
+            f'<span class="dlt-explorer-value">{html.escape(str(values[0]))}</span></label>'
+        )
+    imgs = [
+        f'<img class="dlt-explorer-frame" alt="explorer frame {i}" '
+        f'style="display:{"block" if i == 0 else "none"};max-width:100%" src="data:image/png;base64,{b}">'
+        for i, b in enumerate(frames)
+    ]
+    return (
+        f'<div class="dlt-explorer" id="{uid}" data-shape="{html.escape(json.dumps(shape))}" data-frame="0">'
+        f'<div class="dlt-explorer-controls" style="margin-bottom:0.5em">{"".join(controls)}</div>'
+        f"{''.join(imgs)}</div>" + _SCRIPT % {"id": uid}
+    )
+
+
+def _live_available() -> bool:
+    if os.environ.get("DLT_STATIC", "0") == "1":
+        return False
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is None or not hasattr(shell, "kernel"):
+            return False
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def explore(
+    draw: Callable[..., Figure],
+    *,
+    mode: str = "auto",
+    dpi: int = 72,
+    max_frames: int = 48,
+    **sliders: Sequence[Any],
+) -> Any:
+    """An interactive figure over a grid of parameter values.
+
+        Parameters
+        ----------
+        draw : callable ``(**values) -> matplotlib.figure.Figure``
+            Draws one frame for one value of every slider.
+        mode : {"auto", "live", "static"}
+            ``"live"`` gives ipywidgets sliders (needs a kernel); ``"static"`` pre-computes
+            every frame into HTML that works without one. ``"auto"`` is static when
+            ``DLT_STATIC=1`` or when no kernel with ipywidgets is running, else live.
+        dpi : int
+            Resolution of the pre-computed frames (keeps notebooks small).
+        max_frames : int
+            Refuse grids larger than this (each frame is stored in the notebook).
+        **sliders : lists of values
+            One slider per keyword, e.g. ``width=[16, 64, 256], depth=[1, 2, 3]``.
+
+        Returns
+        -------
+        An ``IPython.display.HTML`` object (static) or the ipywidgets interactive (live).
+
+        Examples
+        --------
+        >>> import matplotlib.pyplot as plt
+    from cycler import cycler
+        >>> def draw(a):
+        ...     fig, ax = plt.subplots()
+        ...     ax.plot([0, 1], [0, a])
+        ...     return fig
+        >>> html = explore(draw, mode="static", dpi=20, a=[1, 2])
+        >>> html.data.count('class="dlt-explorer-frame"')
+        2
+    """
+    if mode not in ("auto", "live", "static"):
+        raise ValueError(f"mode must be 'auto', 'live' or 'static', got {mode!r}")
+    grid = _grid(sliders)
+    if mode == "auto":
+        mode = "live" if _live_available() else "static"
+    if mode == "live":
+        import ipywidgets as widgets
+        from IPython.display import display
+
+        def show(**values: Any) -> None:
+            fig = draw(**values)
+            display(fig)
+            plt.close(fig)
+
+        controls = {
+            name: widgets.SelectionSlider(
+                options=values, value=values[0], description=name, continuous_update=False
+            )
+            for name, values in grid
+        }
+        return widgets.interactive(show, **controls)
+    n_frames = 1
+    for _, values in grid:
+        n_frames *= len(values)
+    if n_frames > max_frames:
+        raise ValueError(
+            f"the slider grid has {n_frames} frames, more than max_frames={max_frames}"
+        )
+    frames = []
+    for combo in itertools.product(*[values for _, values in grid]):
+        fig = draw(**{name: v for (name, _), v in zip(grid, combo, strict=True)})
+        if not isinstance(fig, Figure):
+            raise TypeError(f"draw must return a matplotlib Figure, got {type(fig).__name__}")
+        frames.append(_png(fig, dpi))
+    key = getattr(draw, "__qualname__", "draw") + repr(grid)
+    from IPython.display import HTML
+
+    return HTML(static_explorer_html(frames, grid, key))

@@ -1,0 +1,33 @@
+"""Kind ``data``: generators of synthetic data with known ground truth (imports ``core``).
+
+Every generator draws on the CPU in float64 from an explicit ``seed`` and then moves the
+result to ``device``; label noise is a standard deviation named ``noise``.
+"""
+
+from .inputs import circle, gaussian_mixture, sphere, teacher_regression
+from .patches import signal_noise_patches
+from .prompts import (
+    FAMILIES,
+    MixturePrompts,
+    linear_prompts,
+    prompt_parts,
+    sample_regression_tasks,
+    sample_task_mixture,
+)
+
+__all__ = [
+    # inputs and teachers
+    "sphere",
+    "circle",
+    "teacher_regression",
+    "gaussian_mixture",
+    # benign overfitting: signal and noise patches
+    "signal_noise_patches",
+    # in-context regression prompts
+    "FAMILIES",
+    "MixturePrompts",
+    "sample_regression_tasks",
+    "prompt_parts",
+    "sample_task_mixture",
+    "linear_prompts",
+]

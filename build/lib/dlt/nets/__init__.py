@@ -1,0 +1,34 @@
+"""Kind ``nets``: models with explicit parameterizations (imports ``core``, ``data``, ``theory``).
+
+- :class:`MLP` fully connected, parameterization as data (:mod:`dlt.nets.parameterization`),
+  with its public layer view and its infinite-width kernels;
+- :class:`PatchCNN` the two-layer CNN of the benign-overfitting papers;
+- :class:`LinearSelfAttention`, :class:`SoftmaxTransformer` models of in-context regression;
+- :func:`random_features` a frozen random first layer;
+- :class:`Linearized`, :class:`OutputScaled` models built from a model (lazy training).
+"""
+
+from .attention import LinearSelfAttention, SoftmaxTransformer
+from .cnn import PatchCNN
+from .features import random_features
+from .mlp import MLP, Layer, Trace
+from .parameterization import PARAMETERIZATIONS, layer_scales
+from .wrappers import Linearized, OutputScaled, linearize
+
+__all__ = [
+    # fully connected networks and their parameterizations
+    "MLP",
+    "Layer",
+    "Trace",
+    "PARAMETERIZATIONS",
+    "layer_scales",
+    # other architectures
+    "PatchCNN",
+    "LinearSelfAttention",
+    "SoftmaxTransformer",
+    "random_features",
+    # models built from a model
+    "Linearized",
+    "linearize",
+    "OutputScaled",
+]

@@ -1,0 +1,41 @@
+"""Losses and optimizers by name, for :func:`dlt.train.fit`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["LOSSES", "OPTIMIZERS", "LossFn"]
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    if out.ndim == 2 and out.shape[1] == 1 and y.ndim == 1:
+        out = out[:, 0]
+    return 0.5 * ((out - y) ** 2).mean()
+
+
+def _cross_entropy(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(out, y.long())
+
+
+def _logistic(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    if out.ndim == 2 and out.shape[1] == 1:
+        out = out[:, 0]
+    return F.softplus(-y * out).mean()
+
+
+LOSSES: dict[str, LossFn] = {
+    "mse": _mse,  # 1/(2n) sum (f - y)^2, the convention of dlt.kernels.kernel_gd_dynamics
+    "cross_entropy": _cross_entropy,  # integer class labels
+    "logistic": _logistic,  # labels in {-1, +1}
+}
+
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+}

@@ -1,0 +1,544 @@
+"""The common test: what every public function of dlt promises, tested once for all of them.
+
+As scikit-learn's ``check_estimator`` runs on every estimator, each public function here
+gets a case (valid arguments) and is checked for:
+
+1. a docstring with an ``Examples`` section (the doctests run them);
+2. reproducibility: two calls with the same arguments and seed give identical results;
+3. dtype: float64 inputs give float64 results, float32 inputs float32 results (or float64
+   where the function documents that it always computes in float64);
+4. non-finite input: NaN in any tensor argument raises a ``ValueError`` naming it.
+
+A public function without a case fails the test: add one when you add a function.
+"""
+
+import dataclasses
+import importlib
+import inspect
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import dlt
+from dlt import data, icl, interpolation, kernels, nets, solve
+from dlt.core import activations
+from dlt.nets import parameterization
+
+KIND_MODULES = [
+    "dlt.core.activations",
+    "dlt.core.device",
+    "dlt.data",
+    "dlt.solve",
+    "dlt.theory.kernels",
+    "dlt.theory.risk",
+    "dlt.theory.benign",
+    "dlt.theory.icl",
+    "dlt.theory.bayes",
+    "dlt.nets",
+    "dlt.nets.parameterization",
+    "dlt.train",
+    "dlt.measure",
+    "dlt.book.check",
+    "dlt.book.setup",
+    "dlt.book.viz",
+]
+
+
+def _public() -> dict[str, Any]:
+    out = {}
+    for name in KIND_MODULES:
+        mod = importlib.import_module(name)
+        for attr in getattr(mod, "__all__", []):
+            obj = getattr(mod, attr)
+            if callable(obj) and getattr(obj, "__module__", "").startswith("dlt"):
+                out[f"{obj.__module__}.{obj.__qualname__}"] = obj
+    return out
+
+
+PUBLIC = _public()
+
+
+def t64(*shape, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=g, dtype=torch.float64)
+
+
+def spd(n, seed=0):
+    a = t64(n, n, seed=seed)
+    return a @ a.T / n + torch.eye(n, dtype=torch.float64)
+
+
+@dataclasses.dataclass
+class Case:
+    fn: Callable[..., Any]
+    kwargs: Callable[[], dict[str, Any]]
+    poison: tuple[str, ...] = ()  # tensor arguments that must refuse NaN
+    dtype: str = (
+        "follows"  # "follows" the inputs, "float64" always, or "none" (no float tensor out)
+    )
+
+
+def P(n=6, d=3, noise=0.1):
+    return icl.sample_regression_tasks(5, n, d, noise, seed=0, dtype=torch.float64)[0]  # noqa: E731
+
+
+CASES: dict[str, Case] = {
+    # core
+    "dlt.core.activations.relu_expectations": Case(
+        activations.relu_expectations,
+        lambda: dict(
+            k11=torch.ones(2, dtype=torch.float64),
+            k22=torch.ones(3, dtype=torch.float64),
+            k12=0.1 * t64(2, 3),
+        ),
+    ),
+    "dlt.core.activations.erf_expectations": Case(
+        activations.erf_expectations,
+        lambda: dict(
+            k11=torch.ones(2, dtype=torch.float64),
+            k22=torch.ones(3, dtype=torch.float64),
+            k12=0.1 * t64(2, 3),
+        ),
+    ),
+    "dlt.core.activations.identity_expectations": Case(
+        activations.identity_expectations,
+        lambda: dict(
+            k11=torch.ones(2, dtype=torch.float64),
+            k22=torch.ones(3, dtype=torch.float64),
+            k12=0.1 * t64(2, 3),
+        ),
+    ),
+    "dlt.core.activations.get_activation": Case(
+        activations.get_activation, lambda: dict(name="erf"), dtype="none"
+    ),
+    "dlt.core.device.device": Case(dlt.device, lambda: dict(preference="cpu"), dtype="none"),
+    # data
+    "dlt.data.inputs.sphere": Case(
+        data.sphere, lambda: dict(n=5, dim=3, seed=1, dtype=torch.float64)
+    ),
+    "dlt.data.inputs.circle": Case(
+        data.circle, lambda: dict(angles=t64(4), dtype=torch.float64), ("angles",)
+    ),
+    "dlt.data.inputs.teacher_regression": Case(
+        data.teacher_regression, lambda: dict(n=5, dim=3, noise=0.1, seed=1, dtype=torch.float64)
+    ),
+    "dlt.data.inputs.gaussian_mixture": Case(
+        data.gaussian_mixture, lambda: dict(n=5, dim=3, seed=1, dtype=torch.float64)
+    ),
+    "dlt.data.patches.signal_noise_patches": Case(
+        data.signal_noise_patches, lambda: dict(n=5, dim=4, seed=1, dtype=torch.float64)
+    ),
+    "dlt.data.prompts.sample_regression_tasks": Case(
+        data.sample_regression_tasks,
+        lambda: dict(
+            n_tasks=3, n_context=4, dim=2, noise=0.1, seed=1, covariance=spd(2), dtype=torch.float64
+        ),
+        ("covariance",),
+    ),
+    "dlt.data.prompts.sample_task_mixture": Case(
+        data.sample_task_mixture,
+        lambda: dict(
+            n_tasks=3,
+            n_context=4,
+            dim=3,
+            weights={"dense": 1.0, "sparse": 1.0},
+            noise=0.1,
+            task_pool=t64(2, 3),
+            seed=1,
+            dtype=torch.float64,
+        ),
+        ("task_pool",),
+    ),
+    "dlt.data.prompts.MixturePrompts": Case(
+        data.MixturePrompts,
+        lambda: dict(
+            tokens=t64(1, 2, 4),
+            targets=t64(1, 1),
+            targets_a=t64(1, 1),
+            targets_b=t64(1, 1),
+            family=torch.zeros(1),
+            n=torch.ones(1),
+        ),
+        dtype="none",
+    ),
+    "dlt.data.prompts.prompt_parts": Case(
+        data.prompt_parts, lambda: dict(prompts=P()), ("prompts",)
+    ),
+    "dlt.data.prompts.linear_prompts": Case(
+        data.linear_prompts,
+        lambda: dict(
+            tokens=data.sample_task_mixture(
+                3, 4, 2, {"dense": 1.0}, seed=0, dtype=torch.float64
+            ).tokens
+        ),
+        ("tokens",),
+    ),
+    # solve
+    "dlt.solve.least_squares.min_norm_interpolator": Case(
+        solve.min_norm_interpolator, lambda: dict(X=t64(4, 6), y=t64(4, seed=1)), ("X", "y")
+    ),
+    "dlt.solve.least_squares.ridge": Case(
+        solve.ridge, lambda: dict(X=t64(4, 6), y=t64(4, seed=1), lam=0.1), ("X", "y")
+    ),
+    "dlt.solve.least_squares.ridge_path": Case(
+        solve.ridge_path, lambda: dict(X=t64(4, 6), y=t64(4, seed=1), lams=[0.0, 0.1]), ("X", "y")
+    ),
+    "dlt.solve.lasso.lasso": Case(
+        solve.lasso,
+        lambda: dict(X=t64(2, 5, 3), y=t64(2, 5, seed=1), lam=0.1),
+        ("X", "y"),
+        dtype="float64",
+    ),
+    "dlt.solve.kernel.kernel_regression": Case(
+        solve.kernel_regression,
+        lambda: dict(k_train=spd(4), y=t64(4), k_test_train=t64(2, 4), ridge=0.1),
+        ("k_train", "y", "k_test_train"),
+        "float64",
+    ),
+    "dlt.solve.kernel.gp_posterior": Case(
+        solve.gp_posterior,
+        lambda: dict(
+            k_train=spd(4),
+            y=t64(4),
+            k_test_train=t64(2, 4),
+            k_test_diag=torch.ones(2, dtype=torch.float64) * 5,
+            noise=0.1,
+        ),
+        ("k_train", "y", "k_test_train", "k_test_diag"),
+        "float64",
+    ),
+    # theory
+    **{
+        f"dlt.theory.kernels.{f}": Case(
+            getattr(kernels, f),
+            lambda: dict(x1=t64(3, 2), x2=t64(4, 2, seed=1), depth=2),
+            ("x1", "x2"),
+            "float64",
+        )
+        for f in ("nngp", "ntk", "relu_nngp", "relu_ntk", "erf_nngp", "erf_ntk")
+    },
+    "dlt.theory.kernels.kernel_gd_dynamics": Case(
+        kernels.kernel_gd_dynamics,
+        lambda: dict(
+            theta_train=spd(4),
+            theta_test_train=t64(2, 4),
+            y=t64(4),
+            f0_train=t64(4, seed=1),
+            f0_test=t64(2, seed=2),
+            t=[1.0, 10.0],
+        ),
+        ("theta_train", "theta_test_train", "y", "f0_train", "f0_test"),
+        "float64",
+    ),
+    "dlt.theory.risk.mp_stieltjes": Case(
+        interpolation.mp_stieltjes, lambda: dict(z=-0.5, gamma=[0.5, 2.0]), (), "none"
+    ),
+    "dlt.theory.risk.asymptotic_risk_isotropic": Case(
+        interpolation.asymptotic_risk_isotropic,
+        lambda: dict(gamma=[0.5, 2.0], signal=1.0, noise=0.5, lam=0.1),
+        (),
+        "none",
+    ),
+    "dlt.theory.risk.optimal_ridge_risk": Case(
+        interpolation.optimal_ridge_risk,
+        lambda: dict(gamma=[0.5, 2.0], signal=1.0, noise=0.5),
+        (),
+        "none",
+    ),
+    "dlt.theory.benign.effective_ranks": Case(
+        interpolation.effective_ranks, lambda: dict(eigenvalues=[3.0, 1.0, 0.5], k=1), (), "none"
+    ),
+    "dlt.theory.benign.critical_index": Case(
+        interpolation.critical_index, lambda: dict(eigenvalues=[3.0, 1.0, 0.5], n=2), (), "none"
+    ),
+    "dlt.theory.benign.bll_risk_bound": Case(
+        interpolation.bll_risk_bound,
+        lambda: dict(eigenvalues=[3.0, 1.0, 0.5] + [0.01] * 100, n=10, noise=1.0),
+        (),
+        "none",
+    ),
+    "dlt.theory.benign.BLLBound": Case(
+        interpolation.BLLBound,
+        lambda: dict(k_star=1, bias=1.0, variance=1.0, total=2.0),
+        (),
+        "none",
+    ),
+    "dlt.theory.icl.gd_construction": Case(
+        icl.gd_construction, lambda: dict(dim=3, lr=0.5 * spd(3)), ("lr",)
+    ),
+    "dlt.theory.icl.one_step_gd_predictor": Case(
+        icl.one_step_gd_predictor, lambda: dict(prompts=P(), lr=0.1), ("prompts",)
+    ),
+    "dlt.theory.icl.gd_predictor": Case(
+        icl.gd_predictor, lambda: dict(prompts=P(), lr=0.1, steps=3), ("prompts",)
+    ),
+    "dlt.theory.icl.optimal_one_step_preconditioner": Case(
+        icl.optimal_one_step_preconditioner,
+        lambda: dict(n_context=8, dim=3, covariance=spd(3), noise=0.1),
+        ("covariance",),
+        "float64",
+    ),
+    "dlt.theory.icl.one_step_risk": Case(
+        icl.one_step_risk,
+        lambda: dict(preconditioner=spd(3), n_context=8, covariance=spd(3, seed=1), noise=0.1),
+        ("preconditioner", "covariance"),
+        "none",
+    ),
+    "dlt.theory.icl.least_squares_predictor": Case(
+        icl.least_squares_predictor, lambda: dict(prompts=P()), ("prompts",)
+    ),
+    "dlt.theory.icl.ridge_predictor": Case(
+        icl.ridge_predictor, lambda: dict(prompts=P(), lam=0.1), ("prompts",)
+    ),
+    "dlt.theory.icl.lasso_predictor": Case(
+        icl.lasso_predictor, lambda: dict(prompts=P(), lam=0.1), ("prompts",)
+    ),
+    "dlt.theory.bayes.bayes_predictor": Case(
+        icl.bayes_predictor,
+        lambda: dict(prompts=P(), weights={"dense": 0.5, "sparse": 0.5}, sparsity=1, noise=0.1),
+        ("prompts",),
+    ),
+    "dlt.theory.bayes.discrete_prior_predictor": Case(
+        icl.discrete_prior_predictor,
+        lambda: dict(prompts=P(), tasks=t64(4, 3), noise=0.1),
+        ("prompts", "tasks"),
+    ),
+    # nets
+    "dlt.nets.mlp.MLP": Case(
+        lambda **kw: nets.MLP(**kw)(t64(3, 2, seed=5).to(kw["dtype"])),
+        lambda: dict(widths=[2, 8, 1], sigma_b=0.1, seed=1, dtype=torch.float64),
+    ),
+    "dlt.nets.mlp.Layer": Case(
+        lambda **kw: (
+            nets.MLP([2, 4, 1], seed=0, **kw).layers[0].preactivation(t64(3, 2).to(kw["dtype"]))
+        ),
+        lambda: dict(dtype=torch.float64),
+    ),
+    "dlt.nets.mlp.Trace": Case(
+        lambda **kw: (
+            nets.MLP([2, 4, 1], seed=0, **kw)
+            .forward_trace(t64(3, 2).to(kw["dtype"]))
+            .output.detach()
+        ),
+        lambda: dict(dtype=torch.float64),
+    ),
+    "dlt.nets.parameterization.layer_scales": Case(
+        parameterization.layer_scales,
+        lambda: dict(parameterization="mup", widths=[3, 16, 16, 1]),
+        (),
+        "none",
+    ),
+    "dlt.nets.cnn.PatchCNN": Case(
+        lambda **kw: nets.PatchCNN(4, width=4, seed=1, dtype=kw["dtype"])(
+            t64(3, 2, 4).to(kw["dtype"])
+        ).detach(),
+        lambda: dict(dtype=torch.float64),
+    ),
+    "dlt.nets.attention.LinearSelfAttention": Case(
+        lambda **kw: (
+            nets.LinearSelfAttention(3, 2, seed=1).to(kw["prompts"].dtype)(kw["prompts"]).detach()
+        ),
+        lambda: dict(prompts=P()),
+        ("prompts",),
+    ),
+    "dlt.nets.attention.SoftmaxTransformer": Case(
+        lambda **kw: (
+            nets.SoftmaxTransformer(2, 8, 1, 2, seed=1)
+            .to(kw["tokens"].dtype)(kw["tokens"])
+            .detach()
+        ),
+        lambda: dict(
+            tokens=data.sample_task_mixture(
+                3, 4, 2, {"dense": 1.0}, seed=0, dtype=torch.float64
+            ).tokens
+        ),
+        ("tokens",),
+    ),
+    "dlt.nets.features.random_features": Case(
+        nets.random_features, lambda: dict(X=t64(4, 3), n_features=5, seed=1), ("X",)
+    ),
+    "dlt.nets.wrappers.linearize": Case(
+        lambda **kw: nets.linearize(nets.MLP([2, 8, 1], seed=0, dtype=kw["dtype"]))(
+            t64(3, 2).to(kw["dtype"])
+        ).detach(),
+        lambda: dict(dtype=torch.float64),
+    ),
+    "dlt.nets.wrappers.Linearized": Case(
+        lambda **kw: nets.Linearized(nets.MLP([2, 8, 1], seed=0, dtype=kw["dtype"]))(
+            t64(3, 2).to(kw["dtype"])
+        ).detach(),
+        lambda: dict(dtype=torch.float64),
+    ),
+    "dlt.nets.wrappers.OutputScaled": Case(
+        lambda **kw: nets.OutputScaled(nets.MLP([2, 8, 1], seed=0, dtype=kw["dtype"]), 2.0)(
+            t64(3, 2).to(kw["dtype"])
+        ).detach(),
+        lambda: dict(dtype=torch.float64),
+    ),
+    "dlt.nets.wrappers.trainable_parameters": Case(
+        lambda **kw: nets.wrappers.trainable_parameters(
+            nets.MLP([2, 4, 1], seed=0, dtype=kw["dtype"])
+        )["weights.0"],
+        lambda: dict(dtype=torch.float64),
+    ),
+    # train and measure
+    "dlt.train.loop.fit": Case(
+        lambda **kw: (
+            dlt.train.fit(
+                nets.MLP([2, 8, 1], seed=0, dtype=torch.float64),
+                kw["X"],
+                kw["y"],
+                steps=5,
+                batch_size=2,
+                seed=3,
+            ).train_loss
+        ),
+        lambda: dict(X=t64(4, 2), y=t64(4, seed=1)),
+        ("X", "y"),
+        "none",
+    ),
+    "dlt.train.loop.minibatch_indices": Case(
+        lambda **kw: torch.stack(
+            [next(b) for b in [dlt.train.minibatch_indices(**kw)] for _ in range(3)]
+        ),
+        lambda: dict(n=6, batch_size=2, seed=4),
+        (),
+        "none",
+    ),
+    "dlt.train.loop.History": Case(
+        dlt.train.History, lambda: dict(step=[0], train_loss=[1.0]), (), "none"
+    ),
+    "dlt.train.loop.progress_enabled": Case(
+        dlt.train.progress_enabled, lambda: dict(steps=10), (), "none"
+    ),
+    "dlt.measure.ntk.empirical_ntk": Case(
+        lambda **kw: dlt.ntk.empirical_ntk(
+            nets.MLP([2, 8, 1], seed=0, dtype=kw["x1"].dtype), kw["x1"], kw["x2"]
+        ),
+        lambda: dict(x1=t64(3, 2), x2=t64(2, 2, seed=1)),
+        ("x1", "x2"),
+    ),
+    "dlt.measure.ntk.kernel_distance": Case(
+        dlt.ntk.kernel_distance,
+        lambda: dict(theta_a=spd(3), theta_b=spd(3, 1)),
+        ("theta_a", "theta_b"),
+        "none",
+    ),
+}
+
+# Public callables that are not functions of data: their behaviour is tested in their own files.
+EXEMPT = {
+    "dlt.core.activations.Activation": "a registry record; its entries are tested in test_kernels.py",
+    "dlt.core.activations.GaussianExpectations": "a named tuple returned by the expectations above",
+    "dlt.book.check": "checks compare numbers, see test_core.py",
+    "dlt.book.setup.setup": "sets global state (seed, style, threads), see test_core.py",
+    "dlt.book.viz": "figures, see test_core.py and the browser test",
+    "dlt.nets.parameterization.LayerRule": "a row of the parameterization table, see test_parameterization.py",
+    "dlt.nets.parameterization.LayerScales": "the numbers of one layer, see test_parameterization.py",
+    "dlt.nets.parameterization.Monomial": "an entry of the table, see test_parameterization.py",
+}
+
+
+def _exempt(name: str) -> bool:
+    return any(name == k or name.startswith(k + ".") for k in EXEMPT)
+
+
+def _as_list(out: Any) -> list[Any]:
+    if isinstance(out, torch.Tensor | np.ndarray | float | int | str | torch.device):
+        return [out]
+    if dataclasses.is_dataclass(out):
+        return [getattr(out, f.name) for f in dataclasses.fields(out)]
+    if isinstance(out, tuple | list):
+        return [x for o in out for x in _as_list(o)]
+    if isinstance(out, dict):
+        return [x for o in out.values() for x in _as_list(o)]
+    return [out]
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, torch.Tensor):
+        return torch.equal(a, b)
+    if isinstance(a, np.ndarray):
+        return np.array_equal(a, b)
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return a == b
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_has_a_docstring_with_an_example(name):
+    doc = inspect.getdoc(PUBLIC[name]) or ""
+    assert doc.strip(), f"{name} has no docstring"
+    assert "Examples" in doc and ">>>" in doc, f"{name}: its docstring has no Examples section"
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_every_public_function_has_a_case(name):
+    assert name in CASES or _exempt(name), f"{name} has no case in tests/test_api.py: add one"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_reproducible(name):
+    case = CASES[name]
+    a, b = _as_list(case.fn(**case.kwargs())), _as_list(case.fn(**case.kwargs()))
+    assert len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True)), (
+        f"{name} is not reproducible"
+    )
+
+
+def _cast(kwargs: dict[str, Any], dtype: torch.dtype) -> dict[str, Any]:
+    out = {}
+    for k, v in kwargs.items():
+        if isinstance(v, torch.Tensor) and v.is_floating_point():
+            v = v.to(dtype)
+        elif k == "dtype":
+            v = dtype
+        out[k] = v
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(k for k, c in CASES.items() if c.dtype != "none"))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_respects_dtype(name, dtype):
+    case = CASES[name]
+    out = [
+        x for x in _as_list(case.fn(**_cast(case.kwargs(), dtype))) if isinstance(x, torch.Tensor)
+    ]
+    floats = [x for x in out if x.is_floating_point()]
+    assert floats, f"{name} returned no float tensor"
+    want = torch.float64 if case.dtype == "float64" else dtype
+    assert all(x.dtype == want for x in floats), (
+        f"{name}: {[x.dtype for x in floats]} for {dtype} inputs"
+    )
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(),
+    reason="no CUDA device here: device placement is checked on a GPU",
+)
+@pytest.mark.parametrize("name", sorted(k for k, c in CASES.items() if c.poison))
+def test_respects_device(name):
+    case = CASES[name]
+    kwargs = {k: v.cuda() if isinstance(v, torch.Tensor) else v for k, v in case.kwargs().items()}
+    out = [x for x in _as_list(case.fn(**kwargs)) if isinstance(x, torch.Tensor)]
+    assert all(x.device.type == "cuda" for x in out), (
+        f"{name} moved its result off the inputs' device"
+    )
+
+
+POISONED = [(name, arg) for name, c in sorted(CASES.items()) for arg in c.poison]
+
+
+@pytest.mark.parametrize(("name", "arg"), POISONED, ids=[f"{n}-{a}" for n, a in POISONED])
+def test_refuses_nan_and_names_the_argument(name, arg):
+    case = CASES[name]
+    kwargs = case.kwargs()
+    bad = kwargs[arg].clone()
+    bad.view(-1)[-1] = float("nan")
+    kwargs[arg] = bad
+    with pytest.raises(ValueError, match=rf"\b{arg}\b"):
+        case.fn(**kwargs)
