@@ -189,35 +189,35 @@ def explore(
 ) -> Any:
     """An interactive figure over a grid of parameter values.
 
-        Parameters
-        ----------
-        draw : callable ``(**values) -> matplotlib.figure.Figure``
-            Draws one frame for one value of every slider.
-        mode : {"auto", "live", "static"}
-            ``"live"`` gives ipywidgets sliders (needs a kernel); ``"static"`` pre-computes
-            every frame into HTML that works without one. ``"auto"`` is static when
-            ``DLT_STATIC=1`` or when no kernel with ipywidgets is running, else live.
-        dpi : int
-            Resolution of the pre-computed frames (keeps notebooks small).
-        max_frames : int
-            Refuse grids larger than this (each frame is stored in the notebook).
-        **sliders : lists of values
-            One slider per keyword, e.g. ``width=[16, 64, 256], depth=[1, 2, 3]``.
+    Parameters
+    ----------
+    draw : callable ``(**values) -> matplotlib.figure.Figure``
+        Draws one frame for one value of every slider.
+    mode : {"auto", "live", "static"}
+        ``"live"`` gives ipywidgets sliders (needs a kernel); ``"static"`` pre-computes
+        every frame into HTML that works without one. ``"auto"`` is static when
+        ``DLT_STATIC=1`` or when no kernel with ipywidgets is running, else live.
+    dpi : int
+        Resolution of the pre-computed frames (keeps notebooks small).
+    max_frames : int
+        Refuse grids larger than this (each frame is stored in the notebook).
+    **sliders : lists of values
+        One slider per keyword, e.g. ``width=[16, 64, 256], depth=[1, 2, 3]``.
 
-        Returns
-        -------
-        An ``IPython.display.HTML`` object (static) or the ipywidgets interactive (live).
+    Returns
+    -------
+    An ``IPython.display.HTML`` object (static) or the ipywidgets interactive (live).
 
-        Examples
-        --------
-        >>> import matplotlib.pyplot as plt
-        >>> def draw(a):
-        ...     fig, ax = plt.subplots()
-        ...     ax.plot([0, 1], [0, a])
-        ...     return fig
-        >>> html = explore(draw, mode="static", dpi=20, a=[1, 2])
-        >>> html.data.count('class="dlt-explorer-frame"')
-        2
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> def draw(a):
+    ...     fig, ax = plt.subplots()
+    ...     ax.plot([0, 1], [0, a])
+    ...     return fig
+    >>> html = explore(draw, mode="static", dpi=20, a=[1, 2])
+    >>> html.data.count('class="dlt-explorer-frame"')
+    2
     """
     if mode not in ("auto", "live", "static"):
         raise ValueError(f"mode must be 'auto', 'live' or 'static', got {mode!r}")

@@ -14,7 +14,7 @@ import torch
 
 from ..core.validate import check_finite, check_int, check_nonnegative, check_positive, generator
 
-__all__ = ["sphere", "circle", "teacher_regression", "gaussian_mixture", "finish"]
+__all__ = ["sphere", "circle", "teacher_regression", "gaussian_mixture"]  # finish: a shared helper
 
 
 def finish(

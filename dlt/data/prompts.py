@@ -26,6 +26,7 @@ import torch
 
 from ..core.validate import as_tensor, check_fraction, check_int, check_nonnegative, generator
 
+# check_covariance, check_tasks: shared helpers of the kinds that read prompts
 __all__ = [
     "FAMILIES",
     "sample_regression_tasks",
@@ -33,8 +34,6 @@ __all__ = [
     "sample_task_mixture",
     "linear_prompts",
     "MixturePrompts",
-    "check_covariance",
-    "check_tasks",
 ]
 
 FAMILIES = ("dense", "sparse", "sign")

@@ -6,7 +6,7 @@ import torch
 
 from ..core.validate import as_matrix, as_tensor, as_vector, check_nonnegative
 
-__all__ = ["kernel_regression", "gp_posterior", "solve_psd", "check_square"]
+__all__ = ["kernel_regression", "gp_posterior"]  # solve_psd, check_square: shared helpers
 
 
 def check_square(k: object, name: str) -> torch.Tensor:

@@ -22,7 +22,7 @@ import torch
 
 from ..core.validate import as_tensor, check_finite, check_nonnegative
 
-__all__ = ["min_norm_interpolator", "ridge", "ridge_path", "check_design"]
+__all__ = ["min_norm_interpolator", "ridge", "ridge_path"]  # check_design: a shared helper
 
 
 def check_design(X: object, y: object) -> tuple[torch.Tensor, torch.Tensor]:
