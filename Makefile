@@ -84,6 +84,7 @@ execute: install
 	    --ExecutePreprocessor.record_timing=False "$${md%.md}.ipynb" || exit 1; \
 	done
 
+## make lab: JupyterLab on book/ with MyST rendering (jupyterlab-myst), live explorers and progress bars
 lab: install
 	env -u OMP_NUM_THREADS -u MKL_NUM_THREADS DLT_STATIC=0 DLT_PROGRESS=1 $(BIN)/jupyter lab book/
 

@@ -243,3 +243,34 @@ def test_minibatch_indices_are_uniform_over_positions():
     for _ in range(4000):
         counts[torch.arange(4), next(batches)] += 1
     assert (counts - 1000).abs().max() < 5 * math.sqrt(1000 * 0.75 * 0.25) * 2
+
+
+@pytest.mark.notebook
+def test_dlt_run_reports_the_failing_cell(tmp_path):
+    """`dlt run` is the GPU workflow's only feedback: it must say what failed, where, and where the output is."""
+    import nbformat
+
+    from dlt.book.cli import describe_failure, run_chapter
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell('DEVICE = "auto"\nSCALE = 1\nSEED = 0')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("x = 1\nraise ValueError('width must be > 0, got -1')")]
+    path = tmp_path / "99_broken.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(Exception) as err:
+        run_chapter(path, tmp_path / "out", device="cpu", progress=False)
+    text = describe_failure(err.value, tmp_path / "out" / path.name)
+    assert "ValueError: width must be > 0, got -1" in text
+    assert "raise ValueError" in text and "partial output:" in text
+    assert (tmp_path / "out" / path.name).exists()
+
+
+def test_dlt_version_and_scale_usage():
+    out = subprocess.run([sys.executable, "-m", "dlt.cli", "--version"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("dlt ")
+    bad = subprocess.run(
+        [sys.executable, "-m", "dlt.cli", "run", "03", "--scale", "-1"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "dlt run: error: argument --scale: must be >= 1" in bad.stderr

@@ -17,9 +17,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["main", "chapters", "run_chapter"]
+__all__ = ["main", "chapters", "run_chapter", "describe_failure"]
 
 
 def _root() -> Path:
@@ -29,7 +30,9 @@ def _root() -> Path:
         if (p / "_toc.yml").exists() and (p / "book").is_dir():
             return p
     raise SystemExit(
-        "dlt: run this inside the dlt repository (no _toc.yml found above the current folder)"
+        "dlt: `dlt list` and `dlt run` read the chapters of a clone of the repository, which the "
+        "package does not ship: run them inside a clone (git clone <repository URL>; cd dlt; "
+        "make install). No _toc.yml was found above the current folder."
     )
 
 
@@ -63,7 +66,13 @@ def _resolve(name: str, root: Path) -> Path:
 
 
 def run_chapter(
-    nb_path: Path, out_dir: Path, *, device: str = "auto", scale: int = 1, seed: int = 0
+    nb_path: Path,
+    out_dir: Path,
+    *,
+    device: str = "auto",
+    scale: int = 1,
+    seed: int = 0,
+    progress: bool | None = None,
 ) -> float:
     """Execute one chapter with papermill, parameters injected; return the wall time in seconds."""
     import papermill as pm
@@ -79,15 +88,44 @@ def run_chapter(
         parameters={"DEVICE": device, "SCALE": scale, "SEED": seed},
         kernel_name="python3",
         cwd=str(nb_path.parent),
-        progress_bar=False,
+        progress_bar=progress if progress is not None else sys.stderr.isatty(),
     )
     return time.perf_counter() - start
 
 
+def describe_failure(err: BaseException, out: Path) -> str:
+    """What went wrong in a chapter run: the error's name and value, the cell, the partial output.
+
+    Examples
+    --------
+    >>> print(describe_failure(ValueError("x must be finite"), Path("runs/03_ntk.ipynb")))
+    ValueError: x must be finite
+      partial output: runs/03_ntk.ipynb
+    """
+    ename = getattr(err, "ename", None) or type(err).__name__
+    evalue = getattr(err, "evalue", None)
+    if evalue is None:
+        evalue = str(err).strip()
+    lines = [f"{ename}: {evalue}".rstrip(": ")]
+    source = getattr(err, "source", None)
+    if source:
+        count = getattr(err, "exec_count", None)
+        cell = getattr(err, "cell_index", None)
+        where = f"in cell {cell}" + (f" (execution count {count})" if count else "")
+        code = [ln for ln in str(source).splitlines() if ln.strip()][:4]
+        lines.append(f"  {where}, which starts:")
+        lines += [f"    {ln}" for ln in code]
+    lines.append(f"  partial output: {out}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .. import __version__
+
     parser = argparse.ArgumentParser(
         prog="dlt", description="Run and list the chapters of the dlt book."
     )
+    parser.add_argument("--version", action="version", version=f"dlt {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the chapters")
     run = sub.add_parser("run", help="execute chapters with papermill")
@@ -95,9 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--all", action="store_true", help="run every chapter")
     run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     run.add_argument(
-        "--scale", type=int, default=1, help="problem-size multiplier (default 1: a 2-core CPU)"
+        "--scale",
+        type=_at_least(1),
+        default=1,
+        help="problem-size multiplier, >= 1 (default 1: a 2-core CPU)",
     )
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--seed", type=_at_least(0), default=0)
     run.add_argument("--output-dir", default="_build/runs", help="where executed notebooks go")
     lessons = sub.add_parser("lessons", help="build the student copies of the lessons")
     lsub = lessons.add_subparsers(dest="lessons_command", required=True)
@@ -121,28 +162,37 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{p.stem:24s} {_title(p)}")
         return 0
     if args.all == bool(args.chapter):
-        parser.error("give one chapter or --all")
-    if args.scale < 1:
-        parser.error(f"--scale must be >= 1, got {args.scale}")
+        run.error("give one chapter or --all")
     targets = chapters(root) if args.all else [_resolve(args.chapter, root)]
     out_dir = Path(args.output_dir)
     if not out_dir.is_absolute():
         out_dir = root / out_dir
     failed = []
     for nb in targets:
+        print(f"{nb.stem:24s} running (device={args.device}, scale={args.scale}) ...", flush=True)
         try:
             t = run_chapter(nb, out_dir, device=args.device, scale=args.scale, seed=args.seed)
-            print(
-                f"{nb.stem:24s} ok     {t:7.1f} s  (device={args.device}, scale={args.scale})",
-                flush=True,
-            )
+            print(f"{nb.stem:24s} ok     {t:7.1f} s", flush=True)
         except Exception as err:  # report every chapter, then fail
             failed.append(nb.stem)
-            print(
-                f"{nb.stem:24s} FAILED: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
-                flush=True,
-            )
+            print(f"{nb.stem:24s} FAILED", flush=True)
+            print(describe_failure(err, out_dir / nb.name), flush=True)
+    if failed:
+        print(f"{len(failed)} of {len(targets)} chapters failed: {', '.join(failed)}", flush=True)
     return 1 if failed else 0
+
+
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    return parse
 
 
 def _lessons(args: argparse.Namespace) -> int:

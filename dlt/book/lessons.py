@@ -79,7 +79,21 @@ class LessonSyntaxError(ValueError):
 
 
 class TaskError(AssertionError):
-    """Raised by a lesson's check cell: the task is unsolved or its answer is wrong."""
+    """Raised by a lesson's check cell: the task is unsolved or its answer is wrong.
+
+    In Jupyter it shows as its message alone, in red, without the traceback through
+    ``contextlib`` and :mod:`dlt.lessons` that says nothing to a student (IPython calls
+    ``_render_traceback_`` when an exception defines it). The cell still fails, so
+    nbgrader's autograder still sees the failure.
+
+    Examples
+    --------
+    >>> print(TaskError("Task 1 is not solved yet")._render_traceback_()[-1][7:-4])
+    Task 1 is not solved yet
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return ["\x1b[1;31mTaskError\x1b[0m", f"\x1b[0;31m{self}\x1b[0m"]
 
 
 def _regions(lines: list[str], where: str) -> Iterator[tuple[str, int, int]]:
@@ -310,10 +324,32 @@ def build(root: str | Path | None = None, *, check: bool = False) -> list[Path]:
     return changed
 
 
+NBGRADER_CONFIG = """# nbgrader configuration of a dlt course, written by `dlt lessons nbgrader`.
+c = get_config()  # noqa: F821 (nbgrader provides get_config)
+c.CourseDirectory.course_id = "dlt"
+c.CourseDirectory.root = "."
+# The lessons need the kernel of an environment where `import dlt` works (pip install dlt-book).
+c.Execute.kernel_name = "python3"
+c.Execute.timeout = 300
+# Each check cell is worth one point; hidden tests sit inside check cells. nbgrader logs
+# "checksum has changed" for every check cell that holds hidden tests: generate_assignment
+# removes them, so the released cell differs from the source one. That warning is expected.
+c.ClearSolutions.code_stub = {"python": "raise NotImplementedError()"}
+"""
+
+
 def write_nbgrader(out_dir: str | Path, root: str | Path | None = None) -> list[Path]:
-    """Write an nbgrader course source folder ``out_dir/source/NN_slug/NN_slug.ipynb`` per lesson."""
+    """Write an nbgrader course: ``nbgrader_config.py`` and ``source/NN_slug/NN_slug.ipynb`` per lesson.
+
+    The course folder works outside the repository: the config names the course, the
+    kernel and the stub, so ``nbgrader generate_assignment NN_slug`` and ``nbgrader
+    autograde NN_slug`` run in it as they are.
+    """
     base = Path(root) if root is not None else _root()
-    written = []
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    config = Path(out_dir) / "nbgrader_config.py"
+    config.write_text(NBGRADER_CONFIG, encoding="utf-8")
+    written = [config]
     for src in sources(base):
         dst = Path(out_dir) / "source" / src.stem / f"{src.stem}.ipynb"
         dst.parent.mkdir(parents=True, exist_ok=True)

@@ -22,8 +22,8 @@ def setup(
     - the device is :func:`dlt.device` of ``device`` (``"auto"`` reads ``DLT_DEVICE``);
     - ``torch.manual_seed(seed)`` seeds the global generator (the library itself draws from
       explicit seeds, so this only fixes what a chapter draws directly);
-    - the figure style of :func:`dlt.viz.use_style` is applied (``style=False`` skips
-      importing matplotlib);
+    - the figure style of :func:`dlt.viz.use_style` is applied, and notebooks show figures
+      sharp on HiDPI screens (:func:`dlt.viz.show_sharp`); ``style=False`` skips both;
     - when ``OMP_NUM_THREADS`` is set (the Makefile and the tests set it to 1), torch uses
       that many threads; otherwise torch keeps its default, all cores.
 
@@ -60,9 +60,10 @@ def setup(
     if threads.isdigit() and int(threads) > 0:
         torch.set_num_threads(int(threads))
     if style:
-        from .viz import use_style
+        from .viz import show_sharp, use_style
 
         use_style()
+        show_sharp()
     if not quiet:
         print(f"device: {dev.type}, seed {seed}")
     return dev
