@@ -65,11 +65,13 @@ book-check: install
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going --quiet
 
 ## make browser-test: the built book in headless Chromium (Debian's /usr/bin/chromium, driven by Playwright;
-## no browser download): math, figures, citations, explorers, launch buttons; screenshots in _build/screenshots/
+## no browser download): math, figures, citations, explorers, launch buttons; then JupyterLab on a loopback
+## port: a chapter run live with its explorer's slider moved, a student lesson stopping at task 1's check;
+## screenshots in _build/screenshots/
 browser-test: install
 	@start=$$(date +%s); \
 	$(BIN)/jupyter-book build . --keep-going --quiet && \
-	$(BIN)/python -m pytest tests/browser_book.py -q -p no:cacheprovider && \
+	$(BIN)/python -m pytest tests/browser_book.py tests/browser_lab.py -q -p no:cacheprovider && \
 	echo "browser test finished in $$(( $$(date +%s) - start )) s (screenshots in _build/screenshots/)"
 
 ## make execute: re-execute every chapter in place (refresh committed outputs) and sync the .md pairs;

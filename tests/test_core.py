@@ -253,10 +253,17 @@ def test_dlt_run_reports_the_failing_cell(tmp_path):
     from dlt.book.cli import describe_failure, run_chapter
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     params = nbformat.v4.new_code_cell('DEVICE = "auto"\nSCALE = 1\nSEED = 0')
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("x = 1\nraise ValueError('width must be > 0, got -1')")]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell("x = 1\nraise ValueError('width must be > 0, got -1')"),
+    ]
     path = tmp_path / "99_broken.ipynb"
     nbformat.write(nb, path)
     with pytest.raises(Exception) as err:
@@ -268,9 +275,14 @@ def test_dlt_run_reports_the_failing_cell(tmp_path):
 
 
 def test_dlt_version_and_scale_usage():
-    out = subprocess.run([sys.executable, "-m", "dlt.cli", "--version"], cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "dlt.cli", "--version"], cwd=ROOT, capture_output=True, text=True
+    )
     assert out.returncode == 0 and out.stdout.startswith("dlt ")
     bad = subprocess.run(
-        [sys.executable, "-m", "dlt.cli", "run", "03", "--scale", "-1"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "dlt.cli", "run", "03", "--scale", "-1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert bad.returncode == 2 and "dlt run: error: argument --scale: must be >= 1" in bad.stderr
