@@ -1,4 +1,4 @@
-"""Train chapter 13's softmax transformer far longer than the chapter does, on CPU, and watch it against OLS.
+"""Train the softmax transformer of the chapter "Beyond one task" far longer than the chapter does, on CPU, and watch it against OLS.
 
 Chapter 13 trains a width-32, two-block model for 1,000 steps and finds that it does not beat least
 squares on sparse prompts with fewer examples than dimensions. This script asks whether a larger model
@@ -10,7 +10,7 @@ with N = 6 and 12. Deterministic on one CPU thread, so the printed numbers repro
 
     .venv/bin/python benchmarks/icl_long_run.py [--steps 50000] [--width 64] [--depth 3] [--save model.pt]
 
-The numbers quoted in chapter 13 ("What needs a larger model") come from the defaults: about 22 ms a
+The numbers that chapter quotes ("What needs a larger model") come from the defaults: about 22 ms a
 step on one core of the 2-core reference machine, so 50,000 steps take about 20 minutes.
 """
 

@@ -182,8 +182,17 @@ def test_cli_build_and_check(tmp_path, monkeypatch, capsys):
 # ---------------------------------------------------------------- the lessons themselves
 
 
-def test_lessons_exist():
-    assert [p.stem for p in SOURCES][:2] == ["01_nngp", "02_ntk"]
+BOOK_URL = (
+    "https://dlt-book.github.io/dlt/book/"  # the rendered book (from _config.yml's repository url)
+)
+
+
+def test_lessons_are_named_by_their_chapters():
+    assert SOURCES, "no lesson sources"
+    for src in SOURCES:
+        assert (ROOT / "book" / f"{src.stem}.md").exists(), (
+            f"{src.name}: a lesson is named by its chapter's file (book/{src.stem}.md does not exist)"
+        )
 
 
 def test_student_copies_up_to_date():
@@ -206,8 +215,10 @@ def test_lesson_structure(src):
         assert any(lessons.BEGIN_SOLUTION in nb.cells[i].source for i in cells), (
             f"{src.name}: a task has no solution"
         )
-    assert "../../book/" in nb.cells[1].source + nb.cells[0].source, (
-        f"{src.name}: the recap must link into the book"
+    recap = nb.cells[1].source + nb.cells[0].source
+    assert f"{BOOK_URL}{src.stem}.html" in recap, (
+        f"{src.name}: the recap must link to its chapter in the rendered book ({BOOK_URL}{src.stem}.html), "
+        "an absolute link that works in a notebook handed out alone"
     )
 
 

@@ -362,13 +362,21 @@ def write_nbgrader(out_dir: str | Path, root: str | Path | None = None) -> list[
 def task_check(task: str) -> Iterator[None]:
     """Run a lesson's checks; turn "not solved yet" and wrong answers into a message that says what to do.
 
+    When every check passes, the ✔ line of each claim checked inside the block is printed,
+    then one line saying the task is done.
+
     Examples
     --------
+    >>> from dlt import check
     >>> with task_check("Task 0"):
-    ...     pass
+    ...     _ = check.less("the answer is small", 0.1, 1.0)
+    ✔ the answer is small
+      measured 0.100, expected < 1.000
+    Task 0 done.
     """
-    from .check import ClaimError
+    from .check import ClaimError, history
 
+    start = len(history())
     try:
         yield
     except NotImplementedError:
@@ -389,3 +397,6 @@ def task_check(task: str) -> Iterator[None]:
             f"{task}: your code raised {type(err).__name__}: {err}. Check the shapes "
             "and dtypes the task asks for."
         ) from err
+    for claim in history()[start:]:
+        print(claim.line)
+    print(f"{task} done.")

@@ -275,7 +275,7 @@ def sample_task_mixture(
     dtype: torch.dtype = torch.float32,
     device: torch.device | str | None = None,
 ) -> MixturePrompts:
-    r"""Prompts from a mixture of task families, with several queries each (chapter 13).
+    r"""Prompts from a mixture of task families, with several queries each.
 
     Families (``FAMILIES``): ``"dense"`` :math:`y = w^\top x`, :math:`w \sim \mathcal{N}(0, I_d)`;
     ``"sparse"`` the same with ``sparsity`` nonzero coordinates scaled by :math:`\sqrt{d/k}`

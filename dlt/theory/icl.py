@@ -159,9 +159,11 @@ def optimal_one_step_preconditioner(
     .. math::
         \Gamma^\star = \Big(\tfrac{N+1}{N}\,\Sigma + \tfrac{\operatorname{tr}\Sigma + \sigma^2}{N}\, I\Big)^{-1}.
 
-    With :math:`\sigma = 0` this is the global minimizer found by gradient flow in Zhang, Frei
-    and Bartlett (2024, Thm. 4.1); Ahn et al. (2023) and Mahankali et al. (2024) give the same
-    one-step optimum.
+    With :math:`\sigma = 0` this is the limit of gradient flow from the structured initialization
+    of Zhang, Frei and Bartlett (2024, Thm. 4.1); Ahn et al. (2023) and Mahankali et al. (2024)
+    show that the global minimizer of one LSA layer is a preconditioned gradient step. For
+    :math:`\Sigma = I`, :math:`\Gamma^\star = \frac{N}{N+1+d+\sigma^2} I` and the risk is
+    :math:`\sigma^2 + \frac{d(d+1+\sigma^2)}{N+d+1+\sigma^2}` (:func:`one_step_risk`).
 
     Parameters
     ----------
