@@ -11,6 +11,8 @@ free loopback port and opens every page of `_toc.yml` (chapters: `book/NN_slug`)
 - every image loads (naturalWidth > 0), figures included; chapters have at least one;
 - every same-site link resolves, and every citation points at an entry of the bibliography;
 - moving each static explorer's slider changes the displayed frame and `data-frame`;
+- no code cell and no printed output of a chapter is cut at the right edge (no horizontal
+  scroll bar in a 1280-px window): check lines and code are readable whole;
 - chapters have the Colab and Binder launch buttons and the .ipynb download button.
 
 A full-page screenshot of each page goes to _build/screenshots/.
@@ -127,6 +129,10 @@ _IMAGES_JS = """async () => {
                          figure: !!i.closest(".cell_output, figure, .dlt-explorer")}));
 }"""
 
+_CUT_JS = """() => Array.from(document.querySelectorAll(".cell_input pre, .cell_output pre"))
+  .filter(e => e.scrollWidth > e.clientWidth + 2)
+  .map(e => e.innerText.split("\\n").sort((a, b) => b.length - a.length)[0].slice(0, 100))"""
+
 _TEXT_JS = """() => {
   const main = (document.querySelector("main") || document.body).cloneNode(true);
   main.querySelectorAll("pre, code, mjx-container, script, style, .highlight").forEach(e => e.remove());
@@ -215,6 +221,11 @@ def test_page_in_browser(page_name, server, browser):
             assert any(i["figure"] for i in images), f"{page_name}: a chapter without a figure"
             assert cites, f"{page_name}: a chapter without a citation"
             _check_explorers(page, page_name)
+            cut = page.evaluate(_CUT_JS)
+            assert not cut, (
+                f"{page_name}: code or output blocks cut at the right edge (a check line or code line "
+                f"hidden behind a scroll bar): {cut[:3]}"
+            )
             hrefs = " ".join(links)
             assert "colab.research.google.com" in hrefs, f"{page_name}: no Colab launch button"
             assert "mybinder.org" in hrefs or "binder" in hrefs.lower(), (

@@ -26,7 +26,7 @@ def test_check_returns_a_verdict_that_displays_its_line(capsys):
     assert str(v) == "3.1416" and f"{v:.2f}" == "3.14" and type(v + 1) is float
     assert repr(check.show(v, [v])).count("✔ pi") == 2
     neg = check.less("no gain", 1.2, 1.5, kind="negative")
-    assert repr(neg).startswith("✔ negative result: no gain")
+    assert repr(neg).startswith("⊘ negative result, as the text states: no gain")
     with pytest.raises(ValueError, match="kind"):
         check.less("x", 1, 2, kind="maybe")
     check.less("small", 0.1, 0.2)

@@ -21,6 +21,7 @@ CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.md"))
 BUDGET_S = float(os.environ.get("DLT_BUDGET_S", "60"))
 TIMINGS = ROOT / "_build" / "timings"
 MARK = "# NBVAL_CHECK_OUTPUT"
+CODE_COLUMNS = 88  # what the book's column shows without a scroll bar
 
 
 def _cells(nb):
@@ -78,6 +79,10 @@ def test_chapter_conventions(md):
         assert "_ = check." not in c.source, (
             "show a check as the cell's last expression, not `_ = check...`"
         )
+    long = [ln for c in code for ln in c.source.splitlines() if len(ln) > CODE_COLUMNS]
+    assert not long, (
+        f"code lines over {CODE_COLUMNS} columns (they are cut on the page): {long[:3]}"
+    )
     size = md.with_suffix(".ipynb").stat().st_size
     assert size < 1_500_000, f"{md.stem}.ipynb is {size // 1024} KiB, over the 1.5 MB budget"
 

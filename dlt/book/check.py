@@ -41,11 +41,14 @@ __all__ = [
     "history",
 ]
 
-#: How a passed claim is marked, by the kind of statement the text makes.
+#: How a passed claim is marked, by the kind of statement the text makes: a confirmed result
+#: gets the check mark; a negative result (the text says something does *not* hold here) and
+#: an open question get marks of their own, so a skimming reader does not take them for
+#: confirmations.
 KINDS = {
     "result": "✔",
-    "negative": "✔ negative result:",
-    "open": "✔ open question, measured here:",
+    "negative": "⊘ negative result, as the text states:",
+    "open": "◇ open question, measured here:",
 }
 
 
