@@ -1,14 +1,14 @@
 r"""Prompts of in-context regression, in two token layouts.
 
-*Linear layout* (von Oswald et al. 2023; :func:`sample_regression_tasks`): a prompt holds
+*Linear layout* (von Oswald et al. 2023; :func:`dlt.icl.sample_regression_tasks`): a prompt holds
 ``N`` labelled examples and one query, as the token matrix with rows
 :math:`z_i = (x_i, y_i) \in \mathbb{R}^{d+1}` for :math:`i \le N` and
 :math:`z_{N+1} = (x_q, 0)`; batched prompts have shape ``(B, N + 1, d + 1)``.
-:func:`prompt_parts` splits them into ``X (B, N, d)``, ``y (B, N)``, ``x_q (B, d)``.
+:func:`dlt.icl.prompt_parts` splits them into ``X (B, N, d)``, ``y (B, N)``, ``x_q (B, d)``.
 
-*Masked layout* (:func:`sample_task_mixture`, read by :class:`dlt.nets.SoftmaxTransformer`):
+*Masked layout* (:func:`dlt.icl.sample_task_mixture`, read by :class:`dlt.nets.SoftmaxTransformer`):
 tokens :math:`(x, y, \text{is-query}, \text{is-valid})` of width ``d + 3``, several queries
-per prompt, a variable number of valid examples; :func:`linear_prompts` converts them to the
+per prompt, a variable number of valid examples; :func:`dlt.icl.linear_prompts` converts them to the
 linear layout, so every predictor of :mod:`dlt.icl` reads both.
 
 Conventions: task :math:`w \sim \mathcal{N}(0, I_d)`, inputs :math:`x \sim \mathcal{N}(0,
@@ -182,7 +182,7 @@ def prompt_parts(
 
 
 def linear_prompts(tokens: torch.Tensor, query: int = 0) -> torch.Tensor:
-    """The prompts of :func:`sample_task_mixture` in the linear layout, for one of their queries.
+    """The prompts of :func:`dlt.icl.sample_task_mixture` in the linear layout, for one of their queries.
 
     Tokens ``(B, N + Q, d + 3)`` of the masked layout become prompts ``(B, N + 1, d + 1)``
     with rows :math:`(x_i, y_i)` and :math:`(x_q, 0)` for query number ``query``, which every
@@ -228,7 +228,7 @@ def check_tasks(tasks: object, name: str, dim: int) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class MixturePrompts:
-    """The prompts of :func:`sample_task_mixture` and what is known about them.
+    """The prompts of :func:`dlt.icl.sample_task_mixture` and what is known about them.
 
     Fields can also be read as ``s["tokens"]``.
 
@@ -287,7 +287,7 @@ def sample_task_mixture(
 
     With ``task_pool`` of shape ``(M, d)``, every prompt's task is instead a row of the pool drawn
     uniformly, with linear labels: the few-task training distribution under which a model can answer
-    from its weights (Raventós et al. 2023; see :func:`discrete_prior_predictor`).
+    from its weights (Raventós et al. 2023; see :func:`dlt.icl.discrete_prior_predictor`).
 
     Tokens have width ``d + 3``: :math:`(x, y, \text{is-query}, \text{is-valid})`. With ``n_min``,
     each prompt keeps a uniform number of examples in ``[n_min, n_context]``; the rest are marked invalid.

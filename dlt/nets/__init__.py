@@ -4,7 +4,7 @@
   with its public layer view and its infinite-width kernels;
 - :class:`PatchCNN` the two-layer CNN of the benign-overfitting papers;
 - :class:`LinearSelfAttention`, :class:`SoftmaxTransformer` models of in-context regression;
-- :func:`random_features` a frozen random first layer;
+- :func:`dlt.interpolation.random_features` a frozen random first layer;
 - :class:`Linearized`, :class:`OutputScaled` models built from a model (lazy training).
 """
 

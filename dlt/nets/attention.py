@@ -38,7 +38,7 @@ class LinearSelfAttention(nn.Module):
         ``"full"``: every entry of ``Q`` and ``V`` is trained. ``"preconditioned"``: the
         parameterization of Ahn et al. (2023), :math:`Q_\ell = \begin{pmatrix} A_\ell & 0 \\ 0 & 0
         \end{pmatrix}` with :math:`A_\ell` trained and :math:`V_\ell` fixed to the value matrix of
-        :func:`gd_construction`, so that layer :math:`\ell` is exactly one GD step preconditioned by
+        :func:`dlt.icl.gd_construction`, so that layer :math:`\ell` is exactly one GD step preconditioned by
         :math:`A_\ell` (initialized at ``init_scale`` times the identity).
     seed : int or torch.Generator
 
@@ -105,7 +105,7 @@ class LinearSelfAttention(nn.Module):
 
     @torch.no_grad()
     def set_gd(self, lr: float | torch.Tensor) -> LinearSelfAttention:
-        """Load :func:`gd_construction` into every layer (``L`` layers = ``L`` GD steps)."""
+        """Load :func:`dlt.icl.gd_construction` into every layer (``L`` layers = ``L`` GD steps)."""
         q, v = gd_construction(self.dim, lr)
         if self.parameterization == "full":
             self.Q.copy_(q.expand_as(self.Q))
@@ -131,7 +131,7 @@ class LinearSelfAttention(nn.Module):
 
 
 class SoftmaxTransformer(nn.Module):
-    r"""A small pre-norm softmax transformer that reads prompts from :func:`sample_task_mixture`.
+    r"""A small pre-norm softmax transformer that reads prompts from :func:`dlt.icl.sample_task_mixture`.
 
     Tokens :math:`(x, y, \text{is-query}, \text{is-valid})` are embedded linearly; each block is
     multi-head softmax attention followed by a two-layer GELU MLP, both with residuals. Every token

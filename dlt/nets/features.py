@@ -22,8 +22,8 @@ def random_features(
 
     .. math:: \Phi = \sigma\big(X W^\top / \sqrt{d}\big) \in \mathbb{R}^{n \times N}
 
-    Random-features regression fits the second layer only, by :func:`dlt.solve.min_norm_interpolator`
-    or :func:`dlt.solve.ridge` on :math:`\Phi` (Rahimi and Recht 2007; its double descent at
+    Random-features regression fits the second layer only, by :func:`dlt.interpolation.min_norm_interpolator`
+    or :func:`dlt.interpolation.ridge` on :math:`\Phi` (Rahimi and Recht 2007; its double descent at
     :math:`N = n` is computed exactly by Mei and Montanari 2022).
 
     The weights are drawn from ``seed`` alone, with shape ``(N, d)`` for ``X`` of shape

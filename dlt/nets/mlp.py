@@ -89,10 +89,10 @@ class MLP(nn.Module):
         ``[d_in, n_1, ..., n_L, d_out]``: the input dimension, the widths of the ``L``
         hidden layers (``L = len(widths) - 2 >= 0``) and the output dimension.
     activation : str
-        A name of the activation registry (:data:`dlt.core.activations.ACTIVATIONS`):
+        A name of the activation registry (``dlt.core.activations.ACTIVATIONS``):
         ``"relu"``, ``"erf"``, ``"tanh"``, ``"identity"``.
     parameterization : {"ntk", "standard", "mean_field", "mup"}
-        A row of :data:`dlt.nets.parameterization.PARAMETERIZATIONS`.
+        A row of ``dlt.nets.PARAMETERIZATIONS``.
     sigma_w : float
         Weight scale :math:`\sigma_w > 0`.
     sigma_b : float

@@ -20,7 +20,7 @@ def bayes_predictor(
     noise: float = 0.1,
     return_posterior: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-    r"""Posterior-mean prediction under the dense/sparse task prior of :func:`sample_task_mixture`.
+    r"""Posterior-mean prediction under the dense/sparse task prior of :func:`dlt.icl.sample_task_mixture`.
 
     The prior is a mixture of Gaussian linear models :math:`m`: *dense*, :math:`w \sim \mathcal{N}(0, I_d)`,
     with probability :math:`p_{\text{dense}}`, and for each support :math:`S` of size :math:`k`,

@@ -80,7 +80,7 @@ def asymptotic_risk_isotropic(
         \end{cases}
 
     for the min-norm interpolator (``lam = 0``; infinite at :math:`\gamma = 1`), and for ridge
-    :math:`\hat\beta_\lambda` of :func:`dlt.solve.ridge` with :math:`\lambda > 0`
+    :math:`\hat\beta_\lambda` of :func:`dlt.interpolation.ridge` with :math:`\lambda > 0`
 
     .. math:: R_\lambda(\gamma) = r^2 \lambda^2 m'(-\lambda)
               + \sigma^2\gamma\,\big(m(-\lambda) - \lambda m'(-\lambda)\big),
@@ -97,7 +97,7 @@ def asymptotic_risk_isotropic(
     noise : float
         :math:`\sigma \ge 0`, the standard deviation of the noise :math:`\varepsilon`.
     lam : float
-        Ridge penalty :math:`\lambda \ge 0`, in the convention of :func:`dlt.solve.ridge`.
+        Ridge penalty :math:`\lambda \ge 0`, in the convention of :func:`dlt.interpolation.ridge`.
 
     Returns
     -------
