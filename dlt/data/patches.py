@@ -31,7 +31,8 @@ def signal_noise_patches(
     label is :math:`\tilde y = -y` with probability ``label_noise`` (Kou et al. 2023; Cao
     et al. 2022 have no label flips). The signal-to-noise ratio is
     :math:`\mathrm{SNR} = \|\mu\| / (\sigma_p \sqrt{d})`; Kou et al. prove that a two-layer
-    ReLU CNN trained to zero training loss overfits benignly when
+    ReLU CNN with its second layer fixed (for :math:`d` large compared with :math:`n^2`, a small
+    step size and a small initialization) trained to zero training loss overfits benignly when
     :math:`n\|\mu\|^4 \ge C\sigma_p^4 d` and harmfully when :math:`n\|\mu\|^4 \le C'\sigma_p^4 d`.
 
     Parameters

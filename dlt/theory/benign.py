@@ -132,7 +132,9 @@ def bll_risk_bound(
             \tfrac{r_0(\Sigma)}{n}, \sqrt{\tfrac{\log(1/\delta)}{n}}\Big\}
         + c\,\log(1/\delta)\,\sigma^2\Big(\frac{k^\star}{n} + \frac{n}{R_{k^\star}(\Sigma)}\Big).
 
-    The constants :math:`b, c, c_1 > 1` are universal but not given numerically in the paper;
+    The constants :math:`b, c, c_1 > 1` depend only on the sub-Gaussian constant :math:`\sigma_x` of the
+    whitened features :math:`\Lambda^{-1/2}V^\top x` (:math:`\Sigma = V\Lambda V^\top`) and are not
+    given numerically in the paper;
     this function takes ``b`` and ``c`` as arguments (default 1), so its value shows the
     *shape* of the bound (which terms dominate, how they scale with ``n`` and the spectrum),
     not a certified number. The variance term matches the paper's lower bound
