@@ -282,4 +282,3 @@ def _static_explorer_class() -> Any:
             return self.first_frame
 
     return StaticExplorer
-
