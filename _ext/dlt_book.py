@@ -4,7 +4,28 @@ sphinx-thebe 0.3.1 adds its inline configuration script (``const THEBE_JS_URL = 
 `env-before-read-docs` event, and Jupyter Book emits that event twice, so every page declared the
 constant twice and the browser reported "Identifier 'THEBE_JS_URL' has already been declared".
 This drops repeated identical inline scripts from each page.
+
+It also puts the book's version (from git tags, as the package's) in the page footer and on the
+PDF's title page, and makes the explorers print: in the LaTeX/PDF build an explorer (the HTML
+output of ``dlt.viz.explore``) shows its first frame, followed by a line saying where the live
+version is, the chapter's page in the published book (derived from ``repository.url``).
 """
+
+import base64
+import json
+import re
+import sys
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from set_repository import pages_url  # noqa: E402  (the one derivation of the book's address)
+
+_EXPLORER = 'class="dlt-explorer"'
+_FIRST_FRAME = re.compile(r'class="dlt-explorer-frame"[^>]*src="data:image/png;base64,([^"]+)"')
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
@@ -13,7 +34,9 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
         return
     seen, kept = set(), []
     for js in scripts:
-        body = getattr(js, "attributes", {}).get("body") if not getattr(js, "filename", None) else None
+        body = (
+            getattr(js, "attributes", {}).get("body") if not getattr(js, "filename", None) else None
+        )
         key = ("inline", body) if body else ("file", str(js))
         if body and key in seen:
             continue
@@ -22,6 +45,127 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = kept
 
 
+def book_version() -> str:
+    """The version of the book being built: from git tags (setuptools-scm), as the package's."""
+    try:
+        from setuptools_scm import get_version
+
+        return get_version(root=str(ROOT), fallback_version="0.0.0")
+    except Exception:  # no setuptools-scm, or no git and no fallback: the installed package's
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("dlt-book")
+        except PackageNotFoundError:
+            return "0.0.0"
+
+
+def _latex_macros(config):
+    """The MathJax macros of _config.yml (``\\E``, ``\\R``, ...), defined for LaTeX too: one list."""
+    macros = (config.mathjax3_config or {}).get("tex", {}).get("macros", {})
+    lines = []
+    for name, body in macros.items():
+        if isinstance(body, list):  # [body, number of arguments]
+            body, nargs = body[0], body[1]
+        else:
+            nargs = 0
+        args = f"[{nargs}]" if nargs else ""
+        lines.append(f"\\providecommand{{\\{name}}}{{}}\\renewcommand{{\\{name}}}{args}{{{body}}}")
+    return "\n".join(lines)
+
+
+def _configure(app, config):
+    elements = dict(config.latex_elements or {})
+    elements["preamble"] = elements.get("preamble", "") + "\n" + _latex_macros(config) + "\n"
+    config.latex_elements = elements
+    v = book_version()
+    config.version = config.release = v
+    repo = config.html_theme_options.get("repository_url", "")
+    if not config.html_theme_options.get("extra_footer"):
+        config.html_theme_options["extra_footer"] = (
+            f'<p class="dlt-version">Version {v}. Text and figures: '
+            '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>; '
+            f'code: MIT. <a href="{repo}">Source, licences and how to cite</a>.</p>'
+        )
+
+
+def _explorer_first_frames(app, docname, source):
+    """Give explorer outputs executed before dlt.viz.explore carried a PNG their first frame as one.
+
+    The chapters' committed notebooks are re-executed by `make execute`; this keeps the PDF right
+    for any notebook that still has HTML-only explorer outputs (HTML builders still pick the HTML).
+    """
+    if "dlt-explorer" not in source[0] or not str(app.env.doc2path(docname)).endswith(".ipynb"):
+        return
+    nb = json.loads(source[0])
+    changed = False
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            html = data.get("text/html", "")
+            html = "".join(html) if isinstance(html, list) else html
+            if _EXPLORER in html and "image/png" not in data:
+                m = _FIRST_FRAME.search(html)
+                if m:
+                    base64.b64decode(m.group(1), validate=True)
+                    data["image/png"] = m.group(1)
+                    changed = True
+    if changed:
+        source[0] = json.dumps(nb)
+
+
+def _docname_of(env, node):
+    """The chapter a node comes from (the LaTeX builder inlines every chapter into one tree)."""
+    while node is not None:
+        source = getattr(node, "source", None) or (
+            node.get("source") if isinstance(node, nodes.Element) else None
+        )
+        if source:
+            return env.path2doc(source)
+        node = node.parent
+    return None
+
+
+class ExplorerLiveLine(SphinxPostTransform):
+    """In the PDF, say under each explorer's first frame where its sliders are live.
+
+    Runs before myst-nb's SelectMimeType (priority 4), while the output still holds its HTML.
+    """
+
+    default_priority = 3
+    formats = ("latex",)
+
+    def run(self, **kwargs):
+        repo = self.config.html_theme_options.get("repository_url", "")
+        try:
+            base = pages_url(repo)
+        except ValueError:
+            base = ""
+        for bundle in list(self.document.findall(nodes.container)):
+            if bundle.get("nb_element") != "mime_bundle":
+                continue
+            html = [c for c in bundle.children if c.get("mime_type") == "text/html"]
+            if not html or _EXPLORER not in html[0].astext():
+                continue
+            text = html[0].astext()
+            sliders = re.findall(r'aria-label="([^"]+)"', text)
+            frames = text.count('class="dlt-explorer-frame"')
+            source = _docname_of(self.env, bundle) or self.env.docname
+            page = base + source + ".html" if base else ""
+            para = nodes.paragraph(classes=["dlt-explorer-note"])
+            para += nodes.emphasis(
+                text=f"Interactive figure, first of its {frames} frames: move its sliders "
+                f"({', '.join(sliders)}) in the online book" + (", " if page else ".")
+            )
+            if page:
+                para += nodes.reference("", page, refuri=page)
+                para += nodes.emphasis(text=", or in a live notebook.")
+            bundle.parent.insert(bundle.parent.index(bundle) + 1, para)
+
+
 def setup(app):
     app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.connect("config-inited", _configure)
+    app.connect("source-read", _explorer_first_frames)
+    app.add_post_transform(ExplorerLiveLine)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

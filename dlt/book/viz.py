@@ -14,6 +14,7 @@ rendered page responds without a kernel.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import io
@@ -312,7 +313,9 @@ def explore(
 
     Returns
     -------
-    An ``IPython.display.HTML`` object (static) or the ipywidgets interactive (live).
+    Static: an ``IPython.display.HTML`` whose output carries two representations, the HTML
+    with its sliders (shown by Jupyter and the HTML book) and a PNG of the first frame (shown
+    by the PDF book, whose builder cannot run JavaScript). Live: the ipywidgets interactive.
 
     Examples
     --------
@@ -324,6 +327,8 @@ def explore(
     >>> html = explore(draw, mode="static", dpi=20, a=[1, 2])
     >>> html.data.count('class="dlt-explorer-frame"')
     2
+    >>> html._repr_png_()[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+    True
     """
     if mode not in ("auto", "live", "static"):
         raise ValueError(f"mode must be 'auto', 'live' or 'static', got {mode!r}")
@@ -361,6 +366,26 @@ def explore(
         data, width = _png(fig, dpi)
         frames.append(data)
     key = getattr(draw, "__qualname__", "draw") + repr(grid)
+    return _static_explorer_class()(static_explorer_html(frames, grid, key, width=width), frames[0])
+
+
+@functools.cache
+def _static_explorer_class() -> Any:
     from IPython.display import HTML
 
-    return HTML(static_explorer_html(frames, grid, key, width=width))
+    class StaticExplorer(HTML):
+        """A pre-computed explorer: its HTML (sliders over every frame) and a PNG of its first frame.
+
+        Jupyter and the HTML book show the HTML; builders that cannot run JavaScript, such as
+        the book's LaTeX/PDF build (myst-nb picks ``image/png`` there), show the first frame.
+        ``data`` is the HTML, as for ``IPython.display.HTML``.
+        """
+
+        def __init__(self, html_text: str, first_frame: str) -> None:
+            super().__init__(html_text)
+            self.first_frame = base64.b64decode(first_frame)
+
+        def _repr_png_(self) -> bytes:
+            return self.first_frame
+
+    return StaticExplorer
