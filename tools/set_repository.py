@@ -8,7 +8,8 @@ A fork publishes its own book by changing that one line and running
 
 which rewrites every derived place: the repository URL and the published book's URL
 (GitHub Pages, ``https://OWNER.github.io/REPO/``) in the README, the book's front page,
-CITATION.cff, the pyproject's project URLs, and the lessons (sources and student copies).
+CITATION.cff, the pyproject's project URLs, the chapters' Colab/Binder install cells, and the
+lessons (sources and student copies).
 ``--check`` changes nothing and exits 1 when a derived place disagrees (tests/test_publish.py
 runs it). Standard library only, so it runs before any environment exists.
 """
@@ -40,6 +41,8 @@ def derived_files(root: Path = ROOT) -> list[Path]:
         root / "book" / "intro.md",
         root / "CHANGELOG.md",
     ]
+    files += sorted((root / "book").glob("[0-9][0-9]_*.md"))  # the chapters' install cells
+    files += sorted((root / "book").glob("[0-9][0-9]_*.ipynb"))
     files += sorted((root / "lessons" / "source").glob("*.md"))
     files += sorted((root / "lessons" / "student").glob("*.ipynb"))
     return [f for f in files if f.exists()]
