@@ -4,6 +4,7 @@ Today the empirical NTK and the distance between kernels; the Hessian spectra, m
 feature movement of the chapters to come belong here too.
 """
 
+from .margins import margin
 from .ntk import empirical_ntk, kernel_distance
 
-__all__ = ["empirical_ntk", "kernel_distance"]
+__all__ = ["empirical_ntk", "kernel_distance", "margin"]

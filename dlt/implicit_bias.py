@@ -1,0 +1,30 @@
+"""Topic face: the implicit bias of optimizers.
+
+Max-margin classifiers in :math:`\\ell_2` and :math:`\\ell_\\infty` and basis pursuit
+(:mod:`dlt.solve.margins`), the normalized margin of any classifier
+(:mod:`dlt.measure.margins`), long runs of gradient, sign and Adam descent on the logistic
+loss (:mod:`dlt.train.linear`), and diagonal linear networks with the potential their
+gradient flow minimizes (:mod:`dlt.nets.diagonal`, :mod:`dlt.theory.diagonal`).
+"""
+
+from .measure.margins import margin
+from .nets.diagonal import DiagonalNet
+from .solve.margins import MaxMargin, max_margin_l2, max_margin_linf, min_l1_interpolator
+from .theory.diagonal import diagonal_net_solution, diagonal_potential
+from .train.linear import LogisticPath, logistic_descent
+
+__all__ = [
+    # max-margin programs and margins
+    "MaxMargin",
+    "max_margin_l2",
+    "max_margin_linf",
+    "margin",
+    # optimizers on separable data
+    "LogisticPath",
+    "logistic_descent",
+    # diagonal linear networks
+    "DiagonalNet",
+    "diagonal_potential",
+    "diagonal_net_solution",
+    "min_l1_interpolator",
+]
