@@ -7,6 +7,7 @@ loss (:mod:`dlt.train.linear`), and diagonal linear networks with the potential 
 gradient flow minimizes (:mod:`dlt.nets.diagonal`, :mod:`dlt.theory.diagonal`).
 """
 
+from .data.separable import separable_classes
 from .measure.margins import margin
 from .nets.diagonal import DiagonalNet
 from .solve.margins import MaxMargin, max_margin_l2, max_margin_linf, min_l1_interpolator
@@ -14,6 +15,8 @@ from .theory.diagonal import diagonal_net_solution, diagonal_potential
 from .train.linear import LogisticPath, logistic_descent
 
 __all__ = [
+    # data
+    "separable_classes",
     # max-margin programs and margins
     "MaxMargin",
     "max_margin_l2",

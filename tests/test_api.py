@@ -551,6 +551,9 @@ def _Z(**kw):
 
 CASES.update(
     {  # chapter 08
+        "dlt.data.separable.separable_classes": Case(
+            dlt.data.separable_classes, lambda: dict(n=5, dim=3, seed=1, dtype=torch.float64)
+        ),
         "dlt.solve.margins.max_margin_l2": Case(dlt.solve.max_margin_l2, _Z, ("Z",), "float64"),
         "dlt.solve.margins.max_margin_linf": Case(dlt.solve.max_margin_linf, _Z, ("Z",), "float64"),
         "dlt.solve.margins.MaxMargin": Case(

@@ -6,6 +6,7 @@ result to ``device``; label noise is a standard deviation named ``noise``.
 
 from .inputs import circle, gaussian_mixture, sphere, teacher_regression
 from .patches import signal_noise_patches
+from .separable import separable_classes
 from .prompts import (
     FAMILIES,
     MixturePrompts,
@@ -16,6 +17,7 @@ from .prompts import (
 )
 
 __all__ = [
+    "separable_classes",
     # inputs and teachers
     "sphere",
     "circle",

@@ -15,7 +15,7 @@ def margin(w: torch.Tensor, Z: torch.Tensor, norm: float = 2.0) -> torch.Tensor:
     r"""The normalized margin :math:`\min_i z_i^\top w / \|w\|_p` of one or many classifiers.
 
     With rows :math:`z_i = y_i x_i`, this is the quantity the max-margin programs of
-    :mod:`dlt.solve.margins` maximize: the ratio of ``margin(w, Z, p)`` to the
+    :mod:`dlt.implicit_bias` maximize: the ratio of ``margin(w, Z, p)`` to the
     :math:`\ell_p` max margin is 1 exactly at the max-margin direction and below 1 elsewhere.
 
     Parameters

@@ -16,7 +16,7 @@ class DiagonalNet(nn.Module):
     It computes :math:`f(x) = x^\top w` with :math:`w = u\odot u - v\odot v`, so
     :math:`w = 0` at initialization for every scale :math:`\alpha`. Trained by gradient
     flow on the squared loss to interpolation it returns the minimizer of the potential
-    :func:`dlt.theory.diagonal_potential` (Woodworth et al. 2020): sparse as
+    :func:`dlt.implicit_bias.diagonal_potential` (Woodworth et al. 2020): sparse as
     :math:`\alpha \to 0`, minimum-:math:`\ell_2` as :math:`\alpha \to \infty`.
 
     Parameters

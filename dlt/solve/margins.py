@@ -184,7 +184,7 @@ def min_l1_interpolator(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
     written with :math:`w = u - v`, :math:`u, v \ge 0` and solved by HiGHS. It is the
     :math:`\alpha \to 0` limit of the diagonal network of
-    :func:`dlt.theory.diagonal_net_solution`.
+    :func:`dlt.implicit_bias.diagonal_net_solution`.
 
     Parameters
     ----------
