@@ -6,7 +6,6 @@ result to ``device``; label noise is a standard deviation named ``noise``.
 
 from .inputs import circle, gaussian_mixture, sphere, teacher_regression
 from .patches import signal_noise_patches
-from .separable import separable_classes
 from .prompts import (
     FAMILIES,
     MixturePrompts,
@@ -15,6 +14,7 @@ from .prompts import (
     sample_regression_tasks,
     sample_task_mixture,
 )
+from .separable import separable_classes
 
 __all__ = [
     "separable_classes",
