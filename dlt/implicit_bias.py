@@ -1,10 +1,10 @@
 """Topic face: the implicit bias of optimizers.
 
 Max-margin classifiers in :math:`\\ell_2` and :math:`\\ell_\\infty` and basis pursuit
-(:mod:`dlt.solve.margins`), the normalized margin of any classifier
-(:mod:`dlt.measure.margins`), long runs of gradient, sign and Adam descent on the logistic
-loss (:mod:`dlt.train.linear`), and diagonal linear networks with the potential their
-gradient flow minimizes (:mod:`dlt.nets.diagonal`, :mod:`dlt.theory.diagonal`).
+(``dlt.solve.margins``), the normalized margin of any classifier
+(``dlt.measure.margins``), long runs of gradient, sign and Adam descent on the logistic
+loss (``dlt.train.linear``), and diagonal linear networks with the potential their
+gradient flow minimizes (``dlt.nets.diagonal``, ``dlt.theory.diagonal``).
 """
 
 from .data.separable import separable_classes

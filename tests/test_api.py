@@ -598,3 +598,38 @@ CASES.update(
         ),
     }
 )
+
+
+def _net_xy(**kw):
+    return dict(X=t64(6, 2), y=t64(6, seed=1), **kw)
+
+
+CASES.update(
+    {  # chapter 09
+        "dlt.measure.hessian.hvp": Case(
+            lambda **kw: dlt.measure.hvp(
+                nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
+            ),
+            lambda: _net_xy(v=t64(17, seed=2)),
+            ("X", "y", "v"),
+        ),
+        "dlt.measure.hessian.top_hessian_eigenvalue": Case(
+            lambda **kw: dlt.measure.top_hessian_eigenvalue(
+                nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
+            ),
+            lambda: _net_xy(iters=20, seed=3),
+            ("X", "y"),
+        ),
+        "dlt.measure.hessian.hessian_trace": Case(
+            lambda **kw: dlt.measure.hessian_trace(
+                nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
+            ),
+            lambda: _net_xy(samples=5, seed=3),
+            ("X", "y"),
+            "none",
+        ),
+        "dlt.measure.hessian.TopEigen": Case(
+            dlt.measure.TopEigen, lambda: dict(value=1.0, vector=t64(3), iterations=2)
+        ),
+    }
+)

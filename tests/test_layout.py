@@ -25,6 +25,7 @@ ALLOWED = {
     "book": {"core", "data", "solve", "theory", "nets", "train", "measure"},
 }
 FACES = {
+    "curvature",
     "implicit_bias",
     "kernels",
     "ntk",
