@@ -50,7 +50,9 @@ def test_top_eigenvalue_and_trace_match_the_full_hessian(seed):
     )
     assert torch.allclose(hvp(model, X, y, top.vector), top.value * top.vector, atol=1e-5)
     est = hessian_trace(model, X, y, samples=1000, seed=1)
-    assert est == pytest.approx(float(torch.trace(H)), rel=0.1)
+    off = H - torch.diag(torch.diag(H))
+    std = float((2 * (off**2).sum() / 1000) ** 0.5)  # the estimator's standard deviation
+    assert abs(est - float(torch.trace(H))) < 4 * std
 
 
 def test_trace_is_exact_for_a_diagonal_hessian_and_closed_form_linear_case():
