@@ -5,6 +5,8 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.kernels` infinite-width kernels and kernel methods
 - :mod:`dlt.ntk` empirical NTKs, linearized and output-scaled networks
 - :mod:`dlt.interpolation` min-norm and ridge interpolation, risk formulas, effective ranks
+- :mod:`dlt.curvature` Hessian-vector products, sharpness and Hessian trace
+- :mod:`dlt.implicit_bias` max-margin classifiers, margins, logistic descent, diagonal networks
 - :mod:`dlt.icl` in-context regression: prompts, attention models, GD constructions, Bayes predictors
 
 and the shared pieces under their own names: :mod:`dlt.data` (synthetic data),
@@ -20,7 +22,7 @@ kind may import which, and a test enforces it.
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import check, data, icl, interpolation, kernels, nets, ntk, train
+from . import check, curvature, data, icl, implicit_bias, interpolation, kernels, nets, ntk, train
 from .book.setup import setup
 from .core.device import device
 
@@ -31,9 +33,11 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 __all__ = [
     "check",
+    "curvature",
     "data",
     "device",
     "icl",
+    "implicit_bias",
     "interpolation",
     "kernels",
     "nets",

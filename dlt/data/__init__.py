@@ -14,8 +14,10 @@ from .prompts import (
     sample_regression_tasks,
     sample_task_mixture,
 )
+from .separable import separable_classes
 
 __all__ = [
+    "separable_classes",
     # inputs and teachers
     "sphere",
     "circle",

@@ -5,11 +5,13 @@
 - :class:`PatchCNN` the two-layer CNN of the benign-overfitting papers;
 - :class:`LinearSelfAttention`, :class:`SoftmaxTransformer` models of in-context regression;
 - :func:`dlt.interpolation.random_features` a frozen random first layer;
+- :class:`DiagonalNet` the diagonal linear network of Woodworth et al. (2020);
 - :class:`Linearized`, :class:`OutputScaled` models built from a model (lazy training).
 """
 
 from .attention import LinearSelfAttention, SoftmaxTransformer
 from .cnn import PatchCNN
+from .diagonal import DiagonalNet
 from .features import random_features
 from .mlp import MLP, Layer, Trace
 from .parameterization import PARAMETERIZATIONS, layer_scales
@@ -27,6 +29,7 @@ __all__ = [
     "LinearSelfAttention",
     "SoftmaxTransformer",
     "random_features",
+    "DiagonalNet",
     # models built from a model
     "Linearized",
     "linearize",

@@ -1,6 +1,16 @@
 """Kind ``train``: the one training loop of the book, with its losses and optimizers (imports ``core``)."""
 
+from .linear import LogisticPath, logistic_descent
 from .loop import History, fit, minibatch_indices, progress_enabled
 from .losses import LOSSES, OPTIMIZERS
 
-__all__ = ["History", "fit", "minibatch_indices", "progress_enabled", "LOSSES", "OPTIMIZERS"]
+__all__ = [
+    "History",
+    "fit",
+    "minibatch_indices",
+    "progress_enabled",
+    "LOSSES",
+    "OPTIMIZERS",
+    "LogisticPath",
+    "logistic_descent",
+]
