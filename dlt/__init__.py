@@ -6,6 +6,7 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.ntk` empirical NTKs, linearized and output-scaled networks
 - :mod:`dlt.interpolation` min-norm and ridge interpolation, risk formulas, effective ranks
 - :mod:`dlt.icl` in-context regression: prompts, attention models, GD constructions, Bayes predictors
+- :mod:`dlt.scaling` batch size: the exact risk of minibatch SGD, the critical batch size, noise scales
 
 and the shared pieces under their own names: :mod:`dlt.data` (synthetic data),
 :mod:`dlt.nets` (networks), :mod:`dlt.train` (the one training loop), :mod:`dlt.check`
@@ -20,7 +21,7 @@ kind may import which, and a test enforces it.
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import check, data, icl, interpolation, kernels, nets, ntk, train
+from . import check, data, icl, interpolation, kernels, nets, ntk, scaling, train
 from .book.setup import setup
 from .core.device import device
 
@@ -38,6 +39,7 @@ __all__ = [
     "kernels",
     "nets",
     "ntk",
+    "scaling",
     "setup",
     "train",
     "viz",

@@ -24,7 +24,19 @@ ALLOWED = {
     "measure": {"core", "nets"},
     "book": {"core", "data", "solve", "theory", "nets", "train", "measure"},
 }
-FACES = {"kernels", "ntk", "interpolation", "icl", "check", "viz", "lessons", "cli", "__init__"}
+FACES = {
+    "kernels",
+    "ntk",
+    "interpolation",
+    "icl",
+    "scaling",
+    "grokking",
+    "check",
+    "viz",
+    "lessons",
+    "cli",
+    "__init__",
+}
 MAX_LINES = 400
 
 
