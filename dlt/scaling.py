@@ -2,7 +2,7 @@
 
 The exact expected risk of minibatch SGD on Gaussian linear regression, the steps to a
 target at the best learning rate, the hyperbola fit of McCandlish et al. and the noise
-scales (:mod:`dlt.theory.sgd`, :mod:`dlt.theory.noise_scales`); the data of that model (:mod:`dlt.data.linear`).
+scales (``dlt.theory.sgd``, ``dlt.theory.noise_scales``); the data of that model (``dlt.data.linear``).
 """
 
 from .data.linear import gaussian_linear_regression
