@@ -30,7 +30,6 @@ FACES = {
     "interpolation",
     "icl",
     "scaling",
-    "grokking",
     "check",
     "viz",
     "lessons",
