@@ -8,6 +8,7 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.curvature` Hessian-vector products, sharpness and Hessian trace
 - :mod:`dlt.implicit_bias` max-margin classifiers, margins, logistic descent, diagonal networks
 - :mod:`dlt.icl` in-context regression: prompts, attention models, GD constructions, Bayes predictors
+- :mod:`dlt.scaling` batch size: the exact risk of minibatch SGD, the critical batch size, noise scales
 
 and the shared pieces under their own names: :mod:`dlt.data` (synthetic data),
 :mod:`dlt.nets` (networks), :mod:`dlt.train` (the one training loop), :mod:`dlt.check`
@@ -22,7 +23,19 @@ kind may import which, and a test enforces it.
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import check, curvature, data, icl, implicit_bias, interpolation, kernels, nets, ntk, train
+from . import (
+    check,
+    curvature,
+    data,
+    icl,
+    implicit_bias,
+    interpolation,
+    kernels,
+    nets,
+    ntk,
+    scaling,
+    train,
+)
 from .book.setup import setup
 from .core.device import device
 
@@ -42,6 +55,7 @@ __all__ = [
     "kernels",
     "nets",
     "ntk",
+    "scaling",
     "setup",
     "train",
     "viz",

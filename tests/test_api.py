@@ -25,7 +25,7 @@ import pytest
 import torch
 
 import dlt
-from dlt import data, icl, interpolation, kernels, nets, solve
+from dlt import data, icl, interpolation, kernels, nets, scaling, solve
 from dlt.core import activations
 from dlt.nets import parameterization
 
@@ -430,6 +430,86 @@ CASES: dict[str, Case] = {
         "none",
     ),
 }
+
+CASES.update(  # chapter 10
+    {
+        "dlt.theory.sgd.sgd_risk": Case(
+            scaling.sgd_risk,
+            lambda: dict(
+                eigenvalues=1 / torch.arange(1.0, 5.0, dtype=torch.float64),
+                init=torch.ones(4, dtype=torch.float64),
+                noise=0.1,
+                batch_size=[1, 4],
+                lr=[0.1, 0.5],
+                steps=3,
+            ),
+            ("eigenvalues", "init"),
+        ),
+        "dlt.theory.sgd.steps_to_target": Case(
+            scaling.steps_to_target,
+            lambda: dict(
+                eigenvalues=1 / torch.arange(1.0, 5.0, dtype=torch.float64),
+                init=torch.ones(4, dtype=torch.float64),
+                noise=0.1,
+                batch_sizes=[1, 4],
+                lrs=[0.1, 0.5],
+                targets=[0.5],
+            ),
+            ("eigenvalues", "init"),
+        ),
+        "dlt.theory.sgd.StepsToTarget": Case(
+            scaling.StepsToTarget,
+            lambda: dict(
+                batch_sizes=torch.ones(1),
+                targets=torch.ones(1),
+                steps=torch.ones(1, 1),
+                lr=torch.ones(1, 1),
+                examples=torch.ones(1, 1),
+            ),
+            (),
+            "none",
+        ),
+        "dlt.theory.sgd.fit_critical_batch": Case(
+            scaling.fit_critical_batch,
+            lambda: dict(
+                batch_sizes=torch.tensor([1.0, 2.0, 4.0, 8.0], dtype=torch.float64),
+                steps=torch.tensor([50.0, 27.0, 16.0, 10.0], dtype=torch.float64),
+            ),
+            ("batch_sizes", "steps"),
+            "none",
+        ),
+        "dlt.theory.sgd.HyperbolaFit": Case(
+            scaling.HyperbolaFit,
+            lambda: dict(s_min=1.0, b_crit=2.0, e_min=2.0, rms_log_error=0.0),
+            (),
+            "none",
+        ),
+        "dlt.theory.noise_scales.gradient_noise_scales": Case(
+            scaling.gradient_noise_scales,
+            lambda: dict(
+                eigenvalues=1 / torch.arange(1.0, 5.0, dtype=torch.float64),
+                second_moments=t64(3, 4) ** 2,
+                noise=0.1,
+            ),
+            ("eigenvalues", "second_moments"),
+        ),
+        "dlt.theory.noise_scales.NoiseScales": Case(
+            scaling.NoiseScales, lambda: dict(b_simple=t64(2), b_noise=t64(2)), (), "none"
+        ),
+        "dlt.data.linear.gaussian_linear_regression": Case(
+            scaling.gaussian_linear_regression,
+            lambda: dict(
+                n=5,
+                eigenvalues=torch.tensor([1.0, 0.5], dtype=torch.float64),
+                w_star=t64(2),
+                noise=0.1,
+                seed=1,
+                dtype=torch.float64,
+            ),
+            ("eigenvalues", "w_star"),
+        ),
+    }
+)
 
 # Public callables that are not functions of data: their behaviour is tested in their own files.
 EXEMPT = {

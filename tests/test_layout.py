@@ -31,6 +31,7 @@ FACES = {
     "ntk",
     "interpolation",
     "icl",
+    "scaling",
     "check",
     "viz",
     "lessons",

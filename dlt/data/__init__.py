@@ -5,6 +5,7 @@ result to ``device``; label noise is a standard deviation named ``noise``.
 """
 
 from .inputs import circle, gaussian_mixture, sphere, teacher_regression
+from .linear import gaussian_linear_regression
 from .patches import signal_noise_patches
 from .prompts import (
     FAMILIES,
@@ -23,6 +24,8 @@ __all__ = [
     "circle",
     "teacher_regression",
     "gaussian_mixture",
+    # Gaussian linear regression with a given spectrum (the solvable model of SGD)
+    "gaussian_linear_regression",
     # benign overfitting: signal and noise patches
     "signal_noise_patches",
     # in-context regression prompts

@@ -119,6 +119,7 @@ def fit(
     record_every: int | None = None,
     record: dict[str, Callable[[nn.Module], float]] | None = None,
     callback: Callable[[int, nn.Module], None] | None = None,
+    stop: Callable[[History], bool] | None = None,
     seed: int | torch.Generator | None = 0,
     progress: bool | None = None,
 ) -> History:
@@ -154,6 +155,9 @@ def fit(
         without gradients.
     callback : callable ``(step, model)``, optional
         Called after each recorded step.
+    stop : callable ``History -> bool``, optional
+        Evaluated after each record; when it returns ``True`` training ends there (the
+        last record is the stopping step), e.g. ``lambda h: h["test_loss"][-1] < 0.1``.
     seed : int or torch.Generator
         Seed of the minibatch order.
     progress : bool, optional
@@ -240,6 +244,8 @@ def fit(
                 log(step, current if batch_size is None else full_loss())
                 if not math.isfinite(current):
                     hist.diverged = True
+                    break
+                if stop is not None and stop(hist):
                     break
             value.backward()
             opt.step()
