@@ -28,6 +28,7 @@ import dlt
 from dlt import data, icl, interpolation, kernels, nets, solve
 from dlt.core import activations
 from dlt.nets import parameterization
+from dlt.theory import fused as kernels_fused
 
 KINDS = ("core", "data", "solve", "theory", "nets", "train", "measure", "book")
 SKIP_MODULES = {
@@ -543,3 +544,18 @@ def test_refuses_nan_and_names_the_argument(name, arg):
     kwargs[arg] = bad
     with pytest.raises(ValueError, match=rf"\b{arg}\b"):
         case.fn(**kwargs)
+
+
+CASES.update(
+    {
+        "dlt.theory.fused.nngp_ntk": Case(
+            kernels_fused.nngp_ntk,
+            lambda: dict(x1=t64(3, 2), x2=t64(4, 2, seed=1), depth=2, sigma_b=0.1),
+            ("x1", "x2"),
+            "float64",
+        ),
+        "dlt.theory.fused.Kernels": Case(
+            kernels_fused.Kernels, lambda: dict(nngp=spd(3), ntk=spd(3, 1)), (), "none"
+        ),
+    }
+)  # kernels
