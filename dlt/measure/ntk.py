@@ -241,10 +241,9 @@ def _mlp_factors(model: Any, x: torch.Tensor) -> list[Factors]:
     result = []
     for layer, inp, g in zip(model.layers, trace.inputs, grads, strict=True):
         a = layer.weight_multiplier * inp
-        if layer.bias is not None:
-            a = torch.cat([a, a.new_full((n, 1), layer.bias_multiplier)], dim=1)
+        b2 = layer.bias_multiplier**2 if layer.bias is not None else 0.0
         delta = torch.stack(g, dim=1)  # (n, k, fan_out)
-        result.append((a[:, None, None], delta[:, :, None, None]))
+        result.append((a[:, None, None], delta[:, :, None, None], b2))
     return result
 
 

@@ -10,7 +10,8 @@ the layer's share of the empirical NTK is
     \Theta_{pq}(x, x') = \sum_{s, t} (\delta_{p,s} \cdot \delta'_{q,t})\,
         (a_s \cdot a'_t + 1),
 
-the :math:`+1` being the bias. Everything comes from one forward pass (forward hooks keep
+the :math:`+1` being the bias (per-sample gradient :math:`\sum_s \delta_{p,s}`).
+Everything comes from one forward pass (forward hooks keep
 :math:`a`) and one backward pass per output (gradients with respect to the kept layer outputs
 give :math:`\delta`); no per-sample weight gradient is needed when the sum over positions is
 cheaper as Gram matrices, and when it is not, the per-sample gradient
@@ -21,6 +22,7 @@ Novak et al. (2022), Fast finite width neural tangent kernel, ICML.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -35,9 +37,10 @@ SUPPORTED = (nn.Linear, nn.Conv1d, nn.Conv2d)
 _CHUNK = 2**24  # elements of the largest intermediate tensor of a Gram contraction
 
 #: One layer's factors for a batch of n inputs: ``a`` of shape (n, g, S, F) (inputs at each of
-#: S positions, per group, with a trailing 1 for the bias) and ``delta`` of shape
-#: (n, k, g, S, O) (the gradients of each of k outputs with respect to the layer's outputs).
-Factors = tuple[torch.Tensor, torch.Tensor]
+#: S positions, per group; F = 0 when the weight is frozen), ``delta`` of shape (n, k, g, S, O)
+#: (the gradients of each of k outputs with respect to the layer's outputs) and ``b2``, the
+#: squared multiplier of the bias (0 without a trainable bias).
+Factors = tuple[torch.Tensor, torch.Tensor, float]
 
 
 class Unsupported(Exception):
@@ -69,7 +72,9 @@ def plan(model: nn.Module) -> list[nn.Module]:
     return layers
 
 
-def _positions(module: nn.Module, inp: torch.Tensor, grad: torch.Tensor) -> Factors:
+def _positions(
+    module: nn.Module, inp: torch.Tensor, grad: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One call of ``module``: its inputs (patches for a convolution) and output gradients."""
     n, k = grad.shape[:2]
     if isinstance(module, nn.Linear):
@@ -137,7 +142,7 @@ def factors(model: nn.Module, layers: list[nn.Module], x: torch.Tensor) -> list[
         gj = torch.autograd.grad(out[:, j].sum(), zs, retain_graph=j < k - 1, allow_unused=True)
         for i, (gz, z) in enumerate(zip(gj, zs, strict=True)):
             grads[i].append(torch.zeros_like(z) if gz is None else gz.detach())
-    per_layer: dict[nn.Module, list[Factors]] = {m: [] for m in layers}
+    per_layer: dict[nn.Module, list[tuple[torch.Tensor, torch.Tensor]]] = {m: [] for m in layers}
     for (module, inp, _, _), per_output in zip(calls, grads, strict=True):
         per_layer[module].append(_positions(module, inp, torch.stack(per_output, dim=1)))
     result = []
@@ -148,19 +153,14 @@ def factors(model: nn.Module, layers: list[nn.Module], x: torch.Tensor) -> list[
                 f"a {type(module).__name__} layer with trainable parameters was not called in "
                 "forward (its parameters may be used directly)"
             )
-        a = torch.cat([p[0] for p in got], dim=2)  # several calls: more positions
-        delta = torch.cat([p[1] for p in got], dim=3)
-        result.append((_augment(module, a), delta))
+        # Several calls of one layer are more positions.
+        a = got[0][0] if len(got) == 1 else torch.cat([p[0] for p in got], dim=2)
+        delta = got[0][1] if len(got) == 1 else torch.cat([p[1] for p in got], dim=3)
+        if not module.weight.requires_grad:
+            a = a[..., :0]
+        bias = module.bias is not None and module.bias.requires_grad
+        result.append((a, delta, 1.0 if bias else 0.0))
     return result
-
-
-def _augment(module: nn.Module, a: torch.Tensor) -> torch.Tensor:
-    """Inputs with a trailing 1 for a trainable bias; only the 1 when the weight is frozen."""
-    bias = module.bias is not None and module.bias.requires_grad
-    ones = a.new_ones(*a.shape[:-1], 1)
-    if not module.weight.requires_grad:
-        return ones
-    return torch.cat([a, ones], dim=-1) if bias else a
 
 
 def contract(f1: Factors, f2: Factors, trace: bool) -> torch.Tensor:
@@ -171,28 +171,41 @@ def contract(f1: Factors, f2: Factors, trace: bool) -> torch.Tensor:
     :math:`\langle \sum_s \delta_s a_s^\top, \sum_t \delta'_t a_t'^\top\rangle`
     (cost :math:`(n_1 S_1 + n_2 S_2) k O F + n_1 n_2 k^2 O F`).
     """
-    (a1, d1), (a2, d2) = f1, f2
+    (a1, d1, b2), (a2, d2, _) = f1, f2
     n1, g, s1, fi = a1.shape
     n2, s2 = a2.shape[0], a2.shape[2]
     k, fo = d1.shape[1], d1.shape[-1]
     kk = k if trace else k * k
     gram = n1 * n2 * s1 * s2 * (fi + kk * fo + kk)
-    grad = (n1 * s1 + n2 * s2) * k * fo * fi + n1 * n2 * kk * fo * fi
+    grad = (n1 * s1 + n2 * s2) * k * fo * (fi + 1) + n1 * n2 * kk * fo * (fi + 1)
     total = None
     for h in range(g):
-        parts = (a1[:, h], d1[:, :, h], a2[:, h], d2[:, :, h])
+        parts = (a1[:, h], d1[:, :, h], a2[:, h], d2[:, :, h], b2)
         term = _by_gram(*parts, trace) if gram <= grad else _by_gradient(*parts, trace)
         total = term if total is None else total + term
     assert total is not None
     return total
 
 
+def _gradients(a: torch.Tensor, d: torch.Tensor, b2: float) -> torch.Tensor:
+    """Per-sample gradients ``(n, k, O * F [+ O])``: of the weight ``sum_s delta_s a_s^T``, and the bias."""
+    g = (d.transpose(-1, -2) @ a.unsqueeze(1)).flatten(2)
+    if b2:
+        g = torch.cat([g, math.sqrt(b2) * d.sum(2)], dim=-1)
+    return g
+
+
 def _by_gradient(
-    a1: torch.Tensor, d1: torch.Tensor, a2: torch.Tensor, d2: torch.Tensor, trace: bool
+    a1: torch.Tensor,
+    d1: torch.Tensor,
+    a2: torch.Tensor,
+    d2: torch.Tensor,
+    b2: float,
+    trace: bool,
 ) -> torch.Tensor:
-    """Per-sample gradients ``sum_s delta_s a_s^T`` formed once, then one matrix product."""
-    g1 = (d1.transpose(-1, -2) @ a1.unsqueeze(1)).flatten(2)  # (n1, k, O * F)
-    g2 = g1 if (a2 is a1 and d2 is d1) else (d2.transpose(-1, -2) @ a2.unsqueeze(1)).flatten(2)
+    """Per-sample gradients formed once, then one matrix product."""
+    g1 = _gradients(a1, d1, b2)
+    g2 = g1 if (a2 is a1 and d2 is d1) else _gradients(a2, d2, b2)
     n1, k, p = g1.shape
     n2 = g2.shape[0]
     if trace:
@@ -201,26 +214,31 @@ def _by_gradient(
 
 
 def _by_gram(
-    a1: torch.Tensor, d1: torch.Tensor, a2: torch.Tensor, d2: torch.Tensor, trace: bool
+    a1: torch.Tensor,
+    d1: torch.Tensor,
+    a2: torch.Tensor,
+    d2: torch.Tensor,
+    b2: float,
+    trace: bool,
 ) -> torch.Tensor:
     """Gram matrices of inputs and of output gradients, multiplied and summed over positions."""
     n1, s1, _ = a1.shape
     n2, s2, _ = a2.shape
     k, fo = d1.shape[1], d1.shape[-1]
     if s1 == 1 and s2 == 1:  # one position: (delta delta^T) o (a a^T)
-        gram_a = a1[:, 0] @ a2[:, 0].T
+        gram_a = (a1[:, 0] @ a2[:, 0].T).add_(b2)
         if trace:
             return (d1[:, :, 0].transpose(0, 1) @ d2[:, :, 0].permute(1, 2, 0)).sum(0) * gram_a
         gram_d = d1.reshape(n1 * k, fo) @ d2.reshape(n2 * k, fo).T
         return gram_d.reshape(n1, k, n2, k) * gram_a[:, None, :, None]
     step = max(1, _CHUNK // (k * k * s1 * n2 * s2))
     rows = []
-    b2 = a2.reshape(n2 * s2, -1).T
+    at2 = a2.reshape(n2 * s2, -1).T
     e2 = d2.transpose(0, 1).reshape(k, n2 * s2, fo)  # (k, n2 S2, O)
     for i in range(0, n1, step):
         a, d = a1[i : i + step], d1[i : i + step]
         m = a.shape[0]
-        gram_a = (a.reshape(m * s1, -1) @ b2).reshape(m, s1, n2, s2)
+        gram_a = (a.reshape(m * s1, -1) @ at2).reshape(m, s1, n2, s2).add_(b2)
         e1 = d.transpose(0, 1).reshape(k, m * s1, fo)
         if trace:
             gram_d = (e1 @ e2.transpose(-1, -2)).reshape(k, m, s1, n2, s2)

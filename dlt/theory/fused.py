@@ -58,60 +58,77 @@ def _prepare(x1: object, x2: object | None) -> tuple[torch.Tensor, torch.Tensor 
     return a, b
 
 
-# Each step maps the block k of K^{l-1} (overwritten), the diagonals q1 (rows) and q2
-# (columns) of K^{l-1}, and three buffers, to (E[phi(u) phi(v)], E[phi'(u) phi'(v)]) in the buffers.
-Step = Callable[
-    [torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
-    tuple[torch.Tensor, torch.Tensor],
-]
+# A step maps the block ``k`` of K^{l-1} (overwritten), the diagonals ``q1`` (rows) and ``q2``
+# (columns) of K^{l-1} and the buffers ``e, d, w`` to K^{l} = sigma_w^2 E[phi(u) phi(v)] +
+# sigma_b^2 and E[phi'(u) phi'(v)], both in the buffers. ``unit_diag``: the block's diagonal
+# pairs are x = x' (their correlation is exactly 1).
+Step = Callable[..., tuple[torch.Tensor, torch.Tensor]]
+
+
+def _scalar(v: float, like: torch.Tensor) -> torch.Tensor:
+    return torch.tensor(v, dtype=like.dtype, device=like.device)
 
 
 def _relu_step(
     k: torch.Tensor,
     q1: torch.Tensor,
     q2: torch.Tensor,
+    sw2: float,
+    sb2: float,
     e: torch.Tensor,
     d: torch.Tensor,
     w: torch.Tensor,
+    unit_diag: bool,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Arc-cosine kernels: :math:`e = \frac{s}{2\pi}(\sin\theta + (\pi-\theta)\cos\theta)`,
-    :math:`d = \frac{\pi-\theta}{2\pi}`, with :math:`s = \sqrt{k_{11}k_{22}}`."""
-    s = torch.outer(q1, q2, out=e).sqrt_()  # sqrt(k11 k22), in e for now: exactly k on x = x'
-    c = k.div_(s).clamp_(-1.0, 1.0)  # cos(theta)
-    torch.arccos(c, out=d).mul_(-1 / _TWO_PI).add_(0.5)  # (pi - theta) / (2 pi)
-    sin = torch.mul(c, c, out=w).neg_().add_(1.0).clamp_(min=0.0).sqrt_()
-    sin.mul_(1 / _TWO_PI).addcmul_(d, c)
-    return e.mul_(sin), d
+    r"""Arc-cosine kernels (Cho and Saul 2009), with :math:`\cos\theta = k_{12}/\sqrt{k_{11}k_{22}}`:
+    :math:`\mathbb{E}[\phi\phi] = \frac{\sqrt{k_{11}k_{22}}}{2\pi}(\sin\theta + (\pi-\theta)\cos\theta)`,
+    :math:`\mathbb{E}[\phi'\phi'] = \frac{\pi-\theta}{2\pi}`."""
+    c = k.mul_(torch.outer(q1.rsqrt(), q2.rsqrt(), out=e)).clamp_(-1.0, 1.0)
+    if unit_diag:
+        c.diagonal().fill_(1.0)
+    torch.add(_scalar(0.5, c), torch.arccos(c, out=d), alpha=-1 / _TWO_PI, out=d)
+    quarter = 1 / _TWO_PI**2  # sin(theta) / (2 pi) = sqrt((1 - cos^2) / (4 pi^2))
+    sin = torch.addcmul(_scalar(quarter, c), c, c, value=-quarter, out=w).clamp_(min=0.0)
+    sin.sqrt_().addcmul_(d, c)
+    scale = torch.outer(sw2 * q1.sqrt(), q2.sqrt(), out=e)
+    return torch.addcmul(_scalar(sb2, c), scale, sin, out=e), d
 
 
 def _erf_step(
     k: torch.Tensor,
     q1: torch.Tensor,
     q2: torch.Tensor,
+    sw2: float,
+    sb2: float,
     e: torch.Tensor,
     d: torch.Tensor,
     w: torch.Tensor,
+    unit_diag: bool,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Williams (1997): :math:`e = \frac{2}{\pi}\arcsin c`,
-    :math:`d = \frac{4}{\pi} r_1 r_2 (1 - c^2)^{-1/2}`, :math:`c = 2 k_{12} r_1 r_2`,
-    :math:`r_i = (1 + 2k_{ii})^{-1/2}`."""
-    r = torch.outer((1 + 2 * q1).rsqrt(), (1 + 2 * q2).rsqrt(), out=d)  # r1 r2
-    c = k.mul_(r).mul_(2.0).clamp_(-1.0, 1.0)
-    torch.arcsin(c, out=e).mul_(2 / math.pi)
-    one_minus = torch.mul(c, c, out=w).neg_().add_(1.0).clamp_(min=1e-300)
-    d.mul_(one_minus.rsqrt_()).mul_(4 / math.pi)
-    return e, d
+    r"""Williams (1997), with :math:`c = 2k_{12} r_1 r_2` and :math:`r_i = (1 + 2k_{ii})^{-1/2}`:
+    :math:`\mathbb{E}[\phi\phi] = \frac{2}{\pi}\arcsin c`,
+    :math:`\mathbb{E}[\phi'\phi'] = \frac{4}{\pi} r_1 r_2 (1 - c^2)^{-1/2}`."""
+    r = torch.outer(2 * (1 + 2 * q1).rsqrt(), (1 + 2 * q2).rsqrt(), out=d)  # 2 r1 r2
+    c = k.mul_(r).clamp_(-1.0, 1.0)
+    one = _scalar(1.0, c)
+    inv = torch.addcmul(one, c, c, value=-1.0, out=w).clamp_(min=1e-300).rsqrt_()
+    d.mul_(inv).mul_(2 / math.pi)
+    kernel = torch.add(_scalar(sb2, c), torch.arcsin(c, out=e), alpha=2 * sw2 / math.pi, out=e)
+    return kernel, d
 
 
 def _identity_step(
     k: torch.Tensor,
     q1: torch.Tensor,
     q2: torch.Tensor,
+    sw2: float,
+    sb2: float,
     e: torch.Tensor,
     d: torch.Tensor,
     w: torch.Tensor,
+    unit_diag: bool,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    return e.copy_(k), d.fill_(1.0)
+    return torch.add(_scalar(sb2, k), k, alpha=sw2, out=e), d.fill_(1.0)
 
 
 _STEPS: dict[str, Step] = {"relu": _relu_step, "erf": _erf_step, "identity": _identity_step}
@@ -124,12 +141,15 @@ def _registry_step(expect: Expectations) -> Step:
         k: torch.Tensor,
         q1: torch.Tensor,
         q2: torch.Tensor,
+        sw2: float,
+        sb2: float,
         e: torch.Tensor,
         d: torch.Tensor,
         w: torch.Tensor,
+        unit_diag: bool,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         out = expect(q1, q2, k)
-        return e.copy_(out.e12), d.copy_(out.d12)
+        return torch.add(_scalar(sb2, k), out.e12, alpha=sw2, out=e), d.copy_(out.d12)
 
     return step
 
@@ -247,16 +267,18 @@ def fused_kernels(
         if with_ntk:
             t.copy_(k)
         for ell in range(depth):
-            e, dd = step(k, q1[ell][i:i1], q2[ell][j:], e, dd, w)
-            e.mul_(sw2).add_(sb2)  # K^{l}
-            if with_ntk:
-                t.mul_(dd).mul_(sw2).add_(e)
+            e, dd = step(k, q1[ell][i:i1], q2[ell][j:], sw2, sb2, e, dd, w, b is None)
+            if b is None:
+                e.diagonal()[:] = q1[ell + 1][i:i1]
+            if with_ntk:  # Theta^l = K^l + sigma_w^2 E[phi' phi'] Theta^{l-1}
+                torch.add(e, t.mul_(dd), alpha=sw2, out=t)
             k, e = e, k
         nngp[i:i1, j:] = k
-        if b is None and i1 < n2:  # mirror the block below the diagonal
-            nngp[i1:, i:i1] = nngp[i:i1, i1:].T
-            if with_ntk:
-                ntk[i1:, i:i1] = ntk[i:i1, i1:].T
+        if b is None:  # mirror: below the diagonal, and in the square on it
+            for out in (nngp, ntk) if with_ntk else (nngp,):
+                out[i1:, i:i1] = out[i:i1, i1:].T
+                square = out[i:i1, i:i1]
+                square.copy_(torch.triu(square) + torch.triu(square, 1).T)
     if not with_ntk:
         ntk = nngp
     return Kernels(nngp, ntk)
