@@ -27,10 +27,9 @@ for _name in ["tensorflow", "tf2jax", "jax.experimental.jax2tf"]:  # optional TF
     sys.modules[_name] = _mod
 
 import jax  # noqa: E402
-import numpy as np  # noqa: E402
-
-jax.config.update("jax_enable_x64", True)
 import neural_tangents as nt  # noqa: E402
+import numpy as np  # noqa: E402
+from jax.experimental import enable_x64  # noqa: E402
 from neural_tangents import stax  # noqa: E402
 
 
@@ -98,13 +97,15 @@ def main() -> None:
     params = f32(init(key, x.shape)[1])
     out["transformer"] = empirical(apply_fn, params, x, r)
     # Analytic NNGP + NTK: depth 5 ReLU, float64.
-    layers = []
-    for _ in range(5):
-        layers += [stax.Dense(1, W_std=1.4, b_std=0.1), stax.Relu()]
-    _, _, kernel_fn = stax.serial(*layers, stax.Dense(1, W_std=1.4, b_std=0.1))
-    kernel_fn = jax.jit(kernel_fn, static_argnames="get")
-    x = np.random.RandomState(0).randn(args.n_analytic, 10)
-    w, c = median(lambda: kernel_fn(x, None, get=("nngp", "ntk")), r)
+    with enable_x64():
+        layers = []
+        for _ in range(5):
+            layers += [stax.Dense(1, W_std=1.4, b_std=0.1), stax.Relu()]
+        _, _, kernel_fn = stax.serial(*layers, stax.Dense(1, W_std=1.4, b_std=0.1))
+        kernel_fn = jax.jit(kernel_fn, static_argnames="get")
+        x = np.random.RandomState(0).randn(args.n_analytic, 10)
+        w, c = median(lambda: kernel_fn(x, None, get=("nngp", "ntk")), r)
+        assert kernel_fn(x, None, get="ntk").dtype == np.float64
     out["analytic"] = {"wall": w, "cpu": c}
     print(json.dumps(out))
 

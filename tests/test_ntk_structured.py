@@ -214,3 +214,12 @@ def test_batch_norm_reads_in_eval_mode_only():
     model.train()  # training mode mixes the samples: no per-sample kernel by either method
     with pytest.raises(Unsupported, match="couples the samples"):
         plan(model)
+
+
+@pytest.mark.parametrize("trace", [False, True])
+def test_symmetric_half_equals_the_full_product(trace):
+    model, _, _ = MODELS["transformer"]
+    x = torch.randn(70, 5, 8, dtype=D)  # >= 64 inputs: the blocked upper-triangle product
+    half = empirical_ntk(model, x, trace_outputs=trace)
+    full = empirical_ntk(model, x, x.clone(), trace_outputs=trace)
+    assert close(half, full)

@@ -208,9 +208,24 @@ def _by_gradient(
     g2 = g1 if (a2 is a1 and d2 is d1) else _gradients(a2, d2, b2)
     n1, k, p = g1.shape
     n2 = g2.shape[0]
-    if trace:
-        return (g1.transpose(0, 1) @ g2.permute(1, 2, 0)).sum(0)
-    return (g1.reshape(n1 * k, p) @ g2.reshape(n2 * k, p).T).reshape(n1, k, n2, k)
+    if trace:  # sum_p <g1_p, g2_p>: one product over outputs and parameters together
+        return _outer_products(g1.reshape(n1, k * p), g2.reshape(n2, k * p), g2 is g1)
+    out = _outer_products(g1.reshape(n1 * k, p), g2.reshape(n2 * k, p), g2 is g1)
+    return out.reshape(n1, k, n2, k)
+
+
+def _outer_products(x: torch.Tensor, y: torch.Tensor, symmetric: bool) -> torch.Tensor:
+    """``x @ y.T``; when ``y`` is ``x``, only the blocks on and above the diagonal, mirrored."""
+    if not symmetric or x.shape[0] < 64:
+        return x @ y.T
+    n = x.shape[0]
+    step = max(16, n // 8)
+    out = x.new_empty(n, n)
+    for i in range(0, n, step):
+        i1 = min(i + step, n)
+        torch.matmul(x[i:i1], x[i:].T, out=out[i:i1, i:])
+        out[i1:, i:i1] = out[i:i1, i1:].T
+    return out
 
 
 def _by_gram(

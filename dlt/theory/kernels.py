@@ -25,7 +25,7 @@ where :math:`(u, v)` is centred Gaussian with covariance
 The Gaussian expectations have closed forms for ReLU (the arc-cosine kernels of Cho and
 Saul 2009) and for erf (Williams 1997), taken from the activation registry
 :mod:`dlt.core.activations`. Everything here is computed in float64, by the fused recursion
-of :mod:`dlt.theory.fused` (both kernels, block by block, in place; :func:`~dlt.theory.fused.nngp_ntk` returns
+of :mod:`dlt.theory.fused` (both kernels, block by block, in place; ``nngp_ntk`` there returns
 the two together).
 """
 
@@ -61,7 +61,7 @@ def nngp(
 
     See the module docstring for the recursion. ``activation`` is an activation of the
     registry with Gaussian expectations (``"relu"``, ``"erf"``, ``"identity"``). For both
-    kernels at once, :func:`dlt.theory.fused.nngp_ntk` shares the work.
+    kernels at once, ``dlt.theory.fused.nngp_ntk`` shares the work.
 
     Parameters
     ----------
