@@ -28,6 +28,7 @@ import dlt
 from dlt import data, icl, interpolation, kernels, nets, scaling, solve
 from dlt.core import activations
 from dlt.nets import parameterization
+from dlt.theory import fused as kernels_fused
 
 KINDS = ("core", "data", "solve", "theory", "nets", "train", "measure", "book")
 SKIP_MODULES = {
@@ -511,6 +512,112 @@ CASES.update(  # chapter 10
     }
 )
 
+
+def _Z(**kw):
+    return dict(Z=torch.tensor([[1.0, 1.0], [1.0, -0.5], [2.0, 0.3]], dtype=torch.float64), **kw)
+
+
+CASES.update(
+    {  # chapter 08
+        "dlt.data.separable.separable_classes": Case(
+            dlt.data.separable_classes, lambda: dict(n=5, dim=3, seed=1, dtype=torch.float64)
+        ),
+        "dlt.solve.margins.max_margin_l2": Case(dlt.solve.max_margin_l2, _Z, ("Z",), "float64"),
+        "dlt.solve.margins.max_margin_linf": Case(dlt.solve.max_margin_linf, _Z, ("Z",), "float64"),
+        "dlt.solve.margins.MaxMargin": Case(
+            dlt.solve.MaxMargin,
+            lambda: dict(direction=t64(2), margin=torch.tensor(1.0, dtype=torch.float64)),
+        ),
+        "dlt.solve.margins.min_l1_interpolator": Case(
+            dlt.solve.min_l1_interpolator,
+            lambda: dict(X=t64(2, 4), y=t64(2, seed=1)),
+            ("X", "y"),
+            "float64",
+        ),
+        "dlt.measure.margins.margin": Case(
+            dlt.implicit_bias.margin,
+            lambda: dict(w=t64(3, 2, seed=2), **_Z(norm=float("inf"))),
+            ("w", "Z"),
+        ),
+        "dlt.train.linear.logistic_descent": Case(
+            dlt.train.logistic_descent,
+            lambda: _Z(optimizer="adam", lr=0.1, steps=20, decay=0.5),
+            ("Z",),
+            "float64",
+        ),
+        "dlt.train.linear.LogisticPath": Case(
+            dlt.train.LogisticPath,
+            lambda: dict(step=torch.tensor([1]), w=t64(1, 2), loss=t64(1)),
+        ),
+        "dlt.theory.diagonal.diagonal_potential": Case(
+            dlt.implicit_bias.diagonal_potential, lambda: dict(w=t64(4), alpha=0.5), ("w",)
+        ),
+        "dlt.theory.diagonal.diagonal_net_solution": Case(
+            dlt.implicit_bias.diagonal_net_solution,
+            lambda: dict(X=t64(2, 5), y=t64(2, seed=1), alpha=0.3),
+            ("X", "y"),
+            "float64",
+        ),
+        "dlt.nets.diagonal.DiagonalNet": Case(
+            lambda **kw: nets.DiagonalNet(3, 0.5, dtype=kw["dtype"])(
+                torch.ones(2, 3, dtype=kw["dtype"])
+            ),
+            lambda: dict(dtype=torch.float64),
+        ),
+    }
+)
+
+
+def _net_xy(**kw):
+    return dict(X=t64(6, 2), y=t64(6, seed=1), **kw)
+
+
+CASES.update(
+    {  # chapter 09
+        "dlt.measure.hessian.hvp": Case(
+            lambda **kw: dlt.measure.hvp(
+                nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
+            ),
+            lambda: _net_xy(v=t64(17, seed=2)),
+            ("X", "y", "v"),
+        ),
+        "dlt.measure.hessian.top_hessian_eigenvalue": Case(
+            lambda **kw: dlt.measure.top_hessian_eigenvalue(
+                nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
+            ),
+            lambda: _net_xy(iters=20, seed=3),
+            ("X", "y"),
+        ),
+        "dlt.measure.hessian.hessian_trace": Case(
+            lambda **kw: dlt.measure.hessian_trace(
+                nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
+            ),
+            lambda: _net_xy(samples=5, seed=3),
+            ("X", "y"),
+            "none",
+        ),
+        "dlt.measure.hessian.TopEigen": Case(
+            dlt.measure.TopEigen, lambda: dict(value=1.0, vector=t64(3), iterations=2)
+        ),
+    }
+)
+
+
+CASES.update(
+    {
+        "dlt.theory.fused.nngp_ntk": Case(
+            kernels_fused.nngp_ntk,
+            lambda: dict(x1=t64(3, 2), x2=t64(4, 2, seed=1), depth=2, sigma_b=0.1),
+            ("x1", "x2"),
+            "float64",
+        ),
+        "dlt.theory.fused.Kernels": Case(
+            kernels_fused.Kernels, lambda: dict(nngp=spd(3), ntk=spd(3, 1)), (), "none"
+        ),
+    }
+)  # kernels
+
+
 # Public callables that are not functions of data: their behaviour is tested in their own files.
 EXEMPT = {
     "dlt.core.activations.Activation": "a registry record; its entries are tested in test_kernels.py",
@@ -623,93 +730,3 @@ def test_refuses_nan_and_names_the_argument(name, arg):
     kwargs[arg] = bad
     with pytest.raises(ValueError, match=rf"\b{arg}\b"):
         case.fn(**kwargs)
-
-
-def _Z(**kw):
-    return dict(Z=torch.tensor([[1.0, 1.0], [1.0, -0.5], [2.0, 0.3]], dtype=torch.float64), **kw)
-
-
-CASES.update(
-    {  # chapter 08
-        "dlt.data.separable.separable_classes": Case(
-            dlt.data.separable_classes, lambda: dict(n=5, dim=3, seed=1, dtype=torch.float64)
-        ),
-        "dlt.solve.margins.max_margin_l2": Case(dlt.solve.max_margin_l2, _Z, ("Z",), "float64"),
-        "dlt.solve.margins.max_margin_linf": Case(dlt.solve.max_margin_linf, _Z, ("Z",), "float64"),
-        "dlt.solve.margins.MaxMargin": Case(
-            dlt.solve.MaxMargin,
-            lambda: dict(direction=t64(2), margin=torch.tensor(1.0, dtype=torch.float64)),
-        ),
-        "dlt.solve.margins.min_l1_interpolator": Case(
-            dlt.solve.min_l1_interpolator,
-            lambda: dict(X=t64(2, 4), y=t64(2, seed=1)),
-            ("X", "y"),
-            "float64",
-        ),
-        "dlt.measure.margins.margin": Case(
-            dlt.implicit_bias.margin,
-            lambda: dict(w=t64(3, 2, seed=2), **_Z(norm=float("inf"))),
-            ("w", "Z"),
-        ),
-        "dlt.train.linear.logistic_descent": Case(
-            dlt.train.logistic_descent,
-            lambda: _Z(optimizer="adam", lr=0.1, steps=20, decay=0.5),
-            ("Z",),
-            "float64",
-        ),
-        "dlt.train.linear.LogisticPath": Case(
-            dlt.train.LogisticPath,
-            lambda: dict(step=torch.tensor([1]), w=t64(1, 2), loss=t64(1)),
-        ),
-        "dlt.theory.diagonal.diagonal_potential": Case(
-            dlt.implicit_bias.diagonal_potential, lambda: dict(w=t64(4), alpha=0.5), ("w",)
-        ),
-        "dlt.theory.diagonal.diagonal_net_solution": Case(
-            dlt.implicit_bias.diagonal_net_solution,
-            lambda: dict(X=t64(2, 5), y=t64(2, seed=1), alpha=0.3),
-            ("X", "y"),
-            "float64",
-        ),
-        "dlt.nets.diagonal.DiagonalNet": Case(
-            lambda **kw: nets.DiagonalNet(3, 0.5, dtype=kw["dtype"])(
-                torch.ones(2, 3, dtype=kw["dtype"])
-            ),
-            lambda: dict(dtype=torch.float64),
-        ),
-    }
-)
-
-
-def _net_xy(**kw):
-    return dict(X=t64(6, 2), y=t64(6, seed=1), **kw)
-
-
-CASES.update(
-    {  # chapter 09
-        "dlt.measure.hessian.hvp": Case(
-            lambda **kw: dlt.measure.hvp(
-                nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
-            ),
-            lambda: _net_xy(v=t64(17, seed=2)),
-            ("X", "y", "v"),
-        ),
-        "dlt.measure.hessian.top_hessian_eigenvalue": Case(
-            lambda **kw: dlt.measure.top_hessian_eigenvalue(
-                nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
-            ),
-            lambda: _net_xy(iters=20, seed=3),
-            ("X", "y"),
-        ),
-        "dlt.measure.hessian.hessian_trace": Case(
-            lambda **kw: dlt.measure.hessian_trace(
-                nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
-            ),
-            lambda: _net_xy(samples=5, seed=3),
-            ("X", "y"),
-            "none",
-        ),
-        "dlt.measure.hessian.TopEigen": Case(
-            dlt.measure.TopEigen, lambda: dict(value=1.0, vector=t64(3), iterations=2)
-        ),
-    }
-)

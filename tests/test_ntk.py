@@ -108,9 +108,16 @@ def test_structured_method_equals_jacobian_method(widths, sigma_b, parameterizat
         assert torch.allclose(s, j)
 
 
-def test_structured_method_needs_an_mlp():
-    with pytest.raises(ValueError, match="method 'structured' needs a model with a layer view"):
-        empirical_ntk(nn.Linear(3, 1), torch.randn(2, 3), method="structured")
+def test_structured_method_reads_linear_layers_and_falls_back_otherwise():
+    from dlt.ntk import OutputScaled
+
+    lin = nn.Linear(3, 1).double()
+    x = torch.randn(4, 3, dtype=torch.float64)
+    assert torch.allclose(empirical_ntk(lin, x, method="structured"), _loop_ntk(lin, x, x))
+    scaled = OutputScaled(MLP([3, 8, 1], seed=0, dtype=torch.float64), alpha=2.0)
+    with pytest.warns(UserWarning, match=r"'model.weights' \(ParameterList\)"):
+        theta = empirical_ntk(scaled, x, method="structured")
+    assert torch.allclose(theta, 4.0 * empirical_ntk(scaled.model, x))
 
 
 def test_output_scaled_starts_at_zero_and_scales():

@@ -8,14 +8,17 @@ For a model :math:`f(x; \theta)` with :math:`k` outputs the empirical NTK is
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
-from ..core.validate import as_matrix, as_tensor, check_choice, check_int
+from ..core.validate import as_tensor, check_choice, check_int
 from ..nets.wrappers import trainable_parameters
+from .structured import Factors, Unsupported, factors, plan, structured_kernel
 
 __all__ = ["empirical_ntk", "kernel_distance"]
 
@@ -39,53 +42,71 @@ def empirical_ntk(
     *,
     batch_size: int | None = None,
     method: str = "auto",
+    trace_outputs: bool = False,
 ) -> torch.Tensor:
     r"""The empirical neural tangent kernel :math:`J(x_1) J(x_2)^\top` of any ``nn.Module``.
 
     Two methods, both vectorised over samples:
 
+    ``"structured"`` (networks of linear and convolutional layers)
+        a layer applied at positions :math:`s` (one for a dense layer on vectors, the tokens
+        of a sequence, the output pixels of a convolution whose inputs are then patches)
+        computes :math:`z_s = m_w W a_s + m_b b`; with :math:`\delta_{p,s} = \partial f_p /
+        \partial z_s` its share of the kernel is
+
+        .. math:: \Theta_{pq}(x, x') = \sum_{s,t} (\delta_{p,s}\cdot\delta'_{q,t})
+                  (m_w^2\, a_s \cdot a'_t + m_b^2),
+
+        i.e. :math:`(\delta\delta^\top)\circ(aa^\top)` for one position, computed from one
+        forward pass and one backward pass per output, without forming the Jacobian (the
+        "structured derivatives" of Novak et al. 2022). It reads the layer view of a
+        :class:`dlt.nets.MLP` (``layers`` and ``forward_trace``), or, for any other module,
+        the ``nn.Linear``, ``nn.Conv1d`` and ``nn.Conv2d`` layers that hold all its trainable
+        parameters, through forward hooks; parameter-free layers may sit in between
+        (activations, pooling, normalization without affine parameters, residual
+        connections, attention built from linear layers). Layer inputs must have the batch
+        first, and samples must not interact. Cost :math:`O(n^2 \sum_\ell S_\ell^2 n_\ell)`
+        or :math:`O(n^2 P)`, whichever is smaller per layer.
     ``"jacobian"`` (any module)
         per-sample Jacobians with ``vmap(jacrev(...))``, contracted parameter tensor by
-        parameter tensor (the full ``n x P`` Jacobian is never concatenated).
-    ``"structured"`` (a model with a layer view, such as :class:`dlt.nets.MLP`)
-        the per-sample gradient of a dense layer :math:`z = m_w W a + m_b b` is the outer
-        product :math:`m_w\,\delta \otimes a`, with :math:`\delta = \partial f/\partial z`, so
-        its share of the kernel is :math:`m_w^2 (\delta_1\delta_2^\top)\circ(a_1 a_2^\top)
-        + m_b^2\,\delta_1\delta_2^\top`, computed from one forward and one backward pass
-        without forming any per-sample weight gradient (the "structured derivatives"
-        of Novak et al. 2022). Cost :math:`O(n^2 \sum_\ell n_\ell)` instead of
+        parameter tensor (the full ``n x P`` Jacobian is never concatenated). Cost
         :math:`O(n^2 P)`.
 
-    ``"auto"`` takes ``"structured"`` for a model with a layer view (``layers`` and
-    ``forward_trace``, as :class:`~dlt.nets.MLP`) whose parameters all train, and
-    ``"jacobian"`` otherwise.
+    ``"auto"`` and ``"structured"`` take the structured method when the model allows it and
+    otherwise fall back to ``"jacobian"`` with a warning naming the module that forced it
+    (for instance a ``LayerNorm`` with affine parameters, or an ``Embedding``).
 
     Parameters
     ----------
     model : torch.nn.Module
-        Maps a batch ``(n, d)`` to ``(n, k)`` (or ``(n,)``). Every parameter with
+        Maps a batch ``(n, ...)`` to ``(n, k)`` (or ``(n,)``). Every parameter with
         ``requires_grad`` counts.
-    x1 : Tensor of shape (n1, d)
-    x2 : Tensor of shape (n2, d), optional
-        Defaults to ``x1`` (and the Jacobian is computed once).
+    x1 : Tensor of shape (n1, ...)
+    x2 : Tensor of shape (n2, ...), optional
+        Defaults to ``x1`` (and the factors or Jacobians are computed once).
     batch_size : int, optional
-        Compute the Jacobians of at most this many inputs at a time (memory; "jacobian" only).
-    method : {"auto", "jacobian", "structured"}
+        Process at most this many inputs at a time (memory).
+    method : {"auto", "structured", "jacobian"}
+    trace_outputs : bool
+        Return :math:`\sum_p \Theta_{pp}`, shape ``(n1, n2)``, instead of the full kernel
+        (``k`` times less work for ``k`` outputs).
 
     Returns
     -------
-    Tensor of shape ``(n1, n2)`` for a single output, or ``(n1, n2, k, k)`` for ``k > 1``
-    outputs, in the dtype of the model.
+    Tensor of shape ``(n1, n2)`` for a single output or with ``trace_outputs``, else
+    ``(n1, n2, k, k)`` for ``k > 1`` outputs, in the dtype of the model.
 
     Raises
     ------
     ValueError
-        If an input is not 2-d, or ``x1`` and ``x2`` have different feature dimensions.
+        If an input has fewer than 2 dimensions, does not fit the model, or ``x1`` and ``x2``
+        have different shapes per sample.
 
     References
     ----------
-    Jacot, Gabriel and Hongler (2018); Novak et al. (2022), Fast finite width neural
-    tangent kernel, ICML (the Jacobian-contraction method).
+    Jacot, Gabriel and Hongler (2018); Novak, Sohl-Dickstein and Schoenholz (2022), Fast
+    finite width neural tangent kernel, ICML (the structured-derivatives and
+    Jacobian-contraction methods).
 
     Examples
     --------
@@ -93,28 +114,70 @@ def empirical_ntk(
     >>> net = MLP([2, 16, 1], seed=0)
     >>> empirical_ntk(net, torch.randn(4, 2)).shape
     torch.Size([4, 4])
+    >>> cnn = nn.Sequential(nn.Conv1d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(24, 3))
+    >>> empirical_ntk(cnn, torch.randn(5, 1, 8)).shape
+    torch.Size([5, 5, 3, 3])
+    >>> empirical_ntk(cnn, torch.randn(5, 1, 8), trace_outputs=True).shape
+    torch.Size([5, 5])
     """
     params = trainable_parameters(model)
     ref = next(iter(params.values()))
-    a = as_matrix(x1, "x1").to(dtype=ref.dtype, device=ref.device)
-    b = None if x2 is None else as_matrix(x2, "x2").to(dtype=ref.dtype, device=ref.device)
-    if b is not None and b.shape[1] != a.shape[1]:
-        raise ValueError(
-            f"x1 and x2 must have the same number of features, got x1 with {a.shape[1]} and x2 with {b.shape[1]}"
-        )
+    shape = "(n, ...) with n >= 1"
+    a = as_tensor(x1, "x1", ndim=range(2, 9), shape=shape).to(dtype=ref.dtype, device=ref.device)
+    b = None
+    if x2 is not None:
+        b = as_tensor(x2, "x2", ndim=range(2, 9), shape=shape).to(a)
+        if b.shape[1:] != a.shape[1:]:
+            raise ValueError(
+                f"x1 and x2 must have the same number of features, got x1 of shape "
+                f"{tuple(a.shape)} and x2 of shape {tuple(b.shape)}"
+            )
     for name, x in (("x1", a), ("x2", b)):
         if x is not None:
             _check_fits(model, x, name)
-    bs = a.shape[0] if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
+    n_max = max(a.shape[0], 0 if b is None else b.shape[0])
+    bs = n_max if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
     method = check_choice(method, "method", ("auto", "jacobian", "structured"))
-    structured = _has_layer_view(model) and all(p.requires_grad for p in model.parameters())
-    if method == "structured" and not structured:
-        raise ValueError(
-            "method 'structured' needs a model with a layer view (`layers` and `forward_trace`, "
-            "as dlt.nets.MLP) whose parameters all require grad"
-        )
-    if method in ("auto", "structured") and structured:
-        return _structured_ntk(model, a, b)
+    if not isinstance(trace_outputs, bool):
+        raise TypeError(f"trace_outputs must be a bool, got {trace_outputs!r}")
+    if method != "jacobian":
+        featurize = _featurizer(model)
+        if featurize is not None:
+            theta = structured_kernel(featurize, a, b, bs, trace_outputs)
+            return theta if trace_outputs or theta.shape[-1] > 1 else theta[..., 0, 0]
+    theta = _jacobian_ntk(model, params, a, b, bs, trace_outputs)
+    return theta if trace_outputs or theta.shape[-1] > 1 else theta[..., 0, 0]
+
+
+def _featurizer(model: nn.Module) -> Callable[[torch.Tensor], list[Factors]] | None:
+    """The structured path's factors for this model, or None (with a warning) when it cannot run."""
+    if _has_layer_view(model):
+        if all(p.requires_grad for p in model.parameters()):
+            return lambda x: _mlp_factors(model, x)
+        reason = f"{type(model).__name__} has frozen parameters"
+    else:
+        try:
+            layers = plan(model)
+            return lambda x: factors(model, layers, x)
+        except Unsupported as err:
+            reason = str(err)
+    warnings.warn(
+        f"empirical_ntk: the structured method cannot read this model ({reason}); "
+        "falling back to the Jacobian method",
+        stacklevel=3,
+    )
+    return None
+
+
+def _jacobian_ntk(
+    model: nn.Module,
+    params: dict[str, torch.Tensor],
+    a: torch.Tensor,
+    b: torch.Tensor | None,
+    bs: int,
+    trace: bool,
+) -> torch.Tensor:
+    """``(n1, n2, k, k)`` (or the trace ``(n1, n2)``) from per-sample Jacobians."""
 
     def jac(x: torch.Tensor) -> list[dict[str, torch.Tensor]]:
         return [_jacobians(model, params, x[i : i + bs]) for i in range(0, x.shape[0], bs)]
@@ -130,21 +193,25 @@ def empirical_ntk(
                 pa, pb = ja[name], jb[name]
                 na, k = pa.shape[:2]
                 nb = pb.shape[0]
-                term = pa.reshape(na * k, -1) @ pb.reshape(nb * k, -1).T
+                if trace:
+                    term = (
+                        pa.reshape(na, k, -1).transpose(0, 1)
+                        @ pb.reshape(nb, k, -1).permute(1, 2, 0)
+                    ).sum(0)
+                else:
+                    term = (pa.reshape(na * k, -1) @ pb.reshape(nb * k, -1).T).reshape(na, k, nb, k)
                 blk = term if blk is None else blk + term
             assert blk is not None
-            cols.append(blk.reshape(na, k, nb, k))
-        rows.append(torch.cat(cols, dim=2))
-    theta = torch.cat(rows, dim=0).permute(0, 2, 1, 3)  # (n1, n2, k, k)
-    if theta.shape[-1] == 1:
-        return theta[..., 0, 0]
-    return theta
+            cols.append(blk)
+        rows.append(torch.cat(cols, dim=-1 if trace else 2))
+    theta = torch.cat(rows, dim=0)
+    return theta if trace else theta.permute(0, 2, 1, 3)
 
 
 def _check_fits(model: nn.Module, x: torch.Tensor, name: str) -> None:
     """Raise a ValueError naming ``name`` when the model cannot read inputs of this shape."""
     widths = getattr(model, "widths", None)
-    if isinstance(widths, list) and widths and x.shape[1] != widths[0]:
+    if isinstance(widths, list) and widths and (x.ndim != 2 or x.shape[1] != widths[0]):
         raise ValueError(
             f"{name} must have shape (n, {widths[0]}) for this model, got {tuple(x.shape)}"
         )
@@ -161,35 +228,23 @@ def _has_layer_view(model: nn.Module) -> bool:
     return hasattr(model, "layers") and callable(getattr(model, "forward_trace", None))
 
 
-def _deltas(model: Any, x: torch.Tensor) -> tuple[list[torch.Tensor], list[list[torch.Tensor]]]:
-    """Each layer's input, and per output ``j`` the gradients of ``f_j`` with respect to every pre-activation."""
+def _mlp_factors(model: Any, x: torch.Tensor) -> list[Factors]:
+    """Factors of each dense layer from the layer view: inputs scaled by m_w, and m_b for the bias."""
     trace = model.forward_trace(x)
     out = trace.output
-    k = out.shape[1]
-    deltas = []
+    n, k = out.shape
+    grads: list[list[torch.Tensor]] = [[] for _ in trace.preactivations]
     for j in range(k):
-        grads = torch.autograd.grad(out[:, j].sum(), trace.preactivations, retain_graph=j < k - 1)
-        deltas.append([g.detach() for g in grads])
-    return trace.inputs, deltas
-
-
-def _structured_ntk(model: Any, a: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
-    acts1, deltas1 = _deltas(model, a)
-    acts2, deltas2 = (acts1, deltas1) if b is None else _deltas(model, b)
-    k = len(deltas1)
-    n1, n2 = a.shape[0], (a if b is None else b).shape[0]
-    theta = a.new_zeros(n1, n2, k, k)
-    for i, layer in enumerate(model.layers):
-        gram_a = acts1[i] @ acts2[i].T
-        factor = layer.weight_multiplier**2 * gram_a
-        if layer.bias is not None:
-            factor = factor + layer.bias_multiplier**2
-        for p in range(k):
-            for q in range(k):
-                theta[:, :, p, q] += factor * (deltas1[p][i] @ deltas2[q][i].T)
-    if k == 1:
-        return theta[..., 0, 0]
-    return theta
+        gj = torch.autograd.grad(out[:, j].sum(), trace.preactivations, retain_graph=j < k - 1)
+        for i, g in enumerate(gj):
+            grads[i].append(g.detach())
+    result = []
+    for layer, inp, g in zip(model.layers, trace.inputs, grads, strict=True):
+        a = layer.weight_multiplier * inp
+        b2 = layer.bias_multiplier**2 if layer.bias is not None else 0.0
+        delta = torch.stack(g, dim=1)  # (n, k, fan_out)
+        result.append((a[:, None, None], delta[:, :, None, None], b2))
+    return result
 
 
 def kernel_distance(theta_a: torch.Tensor, theta_b: torch.Tensor) -> float:

@@ -24,16 +24,18 @@ where :math:`(u, v)` is centred Gaussian with covariance
 :math:`\begin{pmatrix} K^{\ell-1}(x,x) & K^{\ell-1}(x,x') \\ K^{\ell-1}(x,x') & K^{\ell-1}(x',x')\end{pmatrix}`.
 The Gaussian expectations have closed forms for ReLU (the arc-cosine kernels of Cho and
 Saul 2009) and for erf (Williams 1997), taken from the activation registry
-:mod:`dlt.core.activations`. Everything here is computed in float64.
+:mod:`dlt.core.activations`. Everything here is computed in float64, by the fused recursion
+of :mod:`dlt.theory.fused` (both kernels, block by block, in place; ``nngp_ntk`` there returns
+the two together).
 """
 
 from __future__ import annotations
 
 import torch
 
-from ..core.activations import get_activation
-from ..core.validate import as_matrix, as_vector, check_int, check_nonnegative, check_positive
+from ..core.validate import as_matrix, as_vector, check_positive
 from ..solve.kernel import check_square
+from .fused import fused_kernels
 
 __all__ = [
     "nngp",
@@ -44,45 +46,6 @@ __all__ = [
     "erf_ntk",
     "kernel_gd_dynamics",
 ]
-
-
-def _prepare(x1: object, x2: object | None) -> tuple[torch.Tensor, torch.Tensor]:
-    a = as_matrix(x1, "x1", dtype=torch.float64)
-    b = a if x2 is None else as_matrix(x2, "x2", dtype=torch.float64).to(a.device)
-    if b.shape[1] != a.shape[1]:
-        raise ValueError(
-            f"x1 and x2 must have the same number of features, got x1 with {a.shape[1]} and x2 with {b.shape[1]}"
-        )
-    return a, b
-
-
-def _recursion(
-    x1: object,
-    x2: object | None,
-    depth: int,
-    sigma_w: float,
-    sigma_b: float,
-    activation: str,
-    with_ntk: bool,
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    a, b = _prepare(x1, x2)
-    depth = check_int(depth, "depth", minimum=0)
-    sigma_w = check_positive(sigma_w, "sigma_w")
-    sigma_b = check_nonnegative(sigma_b, "sigma_b")
-    expect = get_activation(activation, kernel=True).gaussian
-    assert expect is not None
-    d = a.shape[1]
-    sw2, sb2 = sigma_w**2, sigma_b**2
-    k11 = sw2 * (a * a).sum(1) / d + sb2
-    k22 = sw2 * (b * b).sum(1) / d + sb2
-    k12 = sw2 * (a @ b.T) / d + sb2
-    theta = k12.clone() if with_ntk else None
-    for _ in range(depth):
-        e11, e22, e12, d12 = expect(k11, k22, k12)
-        k11, k22, k12 = sw2 * e11 + sb2, sw2 * e22 + sb2, sw2 * e12 + sb2
-        if theta is not None:
-            theta = k12 + sw2 * d12 * theta
-    return k12, theta
 
 
 def nngp(
@@ -96,7 +59,9 @@ def nngp(
 ) -> torch.Tensor:
     r"""NNGP kernel :math:`K^{L}(x_1, x_2)` of an MLP with ``depth`` hidden layers.
 
-    See the module docstring for the recursion. ``activation`` is ``"relu"`` or ``"erf"``.
+    See the module docstring for the recursion. ``activation`` is an activation of the
+    registry with Gaussian expectations (``"relu"``, ``"erf"``, ``"identity"``). For both
+    kernels at once, ``dlt.theory.fused.nngp_ntk`` shares the work.
 
     Parameters
     ----------
@@ -131,8 +96,7 @@ def nngp(
     tensor([[1., 0.],
             [0., 1.]], dtype=torch.float64)
     """
-    k, _ = _recursion(x1, x2, depth, sigma_w, sigma_b, activation, with_ntk=False)
-    return k
+    return fused_kernels(x1, x2, depth, sigma_w, sigma_b, activation, with_ntk=False).nngp
 
 
 def ntk(
@@ -159,9 +123,7 @@ def ntk(
     >>> bool((ntk(x, depth=1) >= nngp(x, depth=1)).all())  # the NTK adds positive terms to the NNGP
     True
     """
-    _, t = _recursion(x1, x2, depth, sigma_w, sigma_b, activation, with_ntk=True)
-    assert t is not None
-    return t
+    return fused_kernels(x1, x2, depth, sigma_w, sigma_b, activation, with_ntk=True).ntk
 
 
 def relu_nngp(

@@ -1,0 +1,226 @@
+"""Kernels at the speed limit: dlt's empirical and analytic kernels against their previous paths
+and against neural-tangents, medians of several repeats, both sides in one run.
+
+Empirical NTK (float32, 100 inputs): a 3 x 512 ReLU MLP (dlt.nets.MLP, and the same network as
+an nn.Sequential), a CNN (two 3x3 convolutions of 32 channels on 16x16x3 images, average
+pooling, a dense readout) and a transformer block (16 tokens of width 64, 4 heads, MLP
+64-256-64, parameter-free layer norms); each by the structured method, the Jacobian method
+(vmap of jacrev) and a per-sample autograd loop. Analytic NNGP + NTK (depth 5 ReLU, float64,
+2000 inputs): the fused recursion against the previous layer-by-layer one.
+
+neural-tangents rows need its own environment (it pins old jax):
+
+    python3.11 -m venv /tmp/nt-venv
+    /tmp/nt-venv/bin/pip install "jax[cpu]==0.4.25" "numpy<2" "frozendict>=2.3.8"
+    /tmp/nt-venv/bin/pip install neural-tangents==0.6.5 --no-deps
+
+then ``.venv/bin/python benchmarks/kernels_speed.py --nt-python /tmp/nt-venv/bin/python``;
+without ``--nt-python`` those rows are skipped. Times are medians of wall-clock and of process
+CPU time; the bound column is the time the FLOPs or the memory traffic need at the peak rates
+given by ``--gflops`` and ``--gbs`` (see book/kernels_speed.md for the estimates).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from dlt.nets import MLP
+from dlt.ntk import empirical_ntk
+from dlt.theory.fused import nngp_ntk
+
+
+def median(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
+    fn()  # warm-up
+    wall, cpu = [], []
+    for _ in range(repeats):
+        t, c = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def loop_ntk(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """One backward pass per sample, Jacobian rows stacked, then J J^T (one output)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    rows = []
+    for i in range(x.shape[0]):
+        grads = torch.autograd.grad(model(x[i : i + 1]).sum(), params)
+        rows.append(torch.cat([g.reshape(-1) for g in grads]))
+    j = torch.stack(rows)
+    return j @ j.T
+
+
+def previous_recursion(x: torch.Tensor, depth: int, sigma_w: float, sigma_b: float):
+    """The layer-by-layer recursion dlt used before the fused one (whole matrices, ReLU)."""
+    from dlt.core.activations import relu_expectations
+
+    a = x.double()
+    d = a.shape[1]
+    sw2, sb2 = sigma_w**2, sigma_b**2
+    k11 = sw2 * (a * a).sum(1) / d + sb2
+    k12 = sw2 * (a @ a.T) / d + sb2
+    theta = k12.clone()
+    for _ in range(depth):
+        e11, _, e12, d12 = relu_expectations(k11, k11, k12)
+        k11, k12 = sw2 * e11 + sb2, sw2 * e12 + sb2
+        theta = k12 + sw2 * d12 * theta
+    return k12, theta
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block from nn.Linear layers, mean-pooled to one output."""
+
+    def __init__(self, d: int = 64, heads: int = 4, hidden: int = 256) -> None:
+        super().__init__()
+        self.heads = heads
+        self.q, self.k, self.v = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
+        self.o = nn.Linear(d, d)
+        self.mlp = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.Linear(hidden, d))
+        self.norm = nn.LayerNorm(d, elementwise_affine=False)
+        self.head = nn.Linear(d, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, t, d = x.shape
+        h = self.norm(x)
+        q, k, v = (
+            m(h).reshape(n, t, self.heads, -1).transpose(1, 2) for m in (self.q, self.k, self.v)
+        )
+        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d // self.heads), dim=-1)
+        x = x + self.o((att @ v).transpose(1, 2).reshape(n, t, d))
+        x = x + self.mlp(self.norm(x))
+        return self.head(x.mean(1))
+
+
+def cases() -> dict[str, tuple[nn.Module, torch.Tensor, float]]:
+    """name -> (model, inputs, FLOPs of the structured contraction plus one forward and backward)."""
+    torch.manual_seed(0)
+    n = 100
+    out = {}
+    mlp = MLP([10, 512, 512, 512, 1], sigma_b=0.1, seed=0)
+    seq = nn.Sequential(
+        nn.Linear(10, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+        nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 1),
+    )  # fmt: skip
+    # Forward + backward: 2 * 2 * n * P; the Gram contraction: 2 n^2 (fan_in + fan_out) per layer.
+    p = sum(q.numel() for q in seq.parameters())
+    flops = 4 * n * p + 2 * n * n * sum(
+        m.in_features + m.out_features + 1 for m in seq if isinstance(m, nn.Linear)
+    )
+    x = torch.randn(n, 10)
+    out["MLP 3x512 (dlt.nets.MLP)"] = (mlp, x, flops)
+    out["MLP 3x512 (nn.Sequential)"] = (seq, x, flops)
+    cnn = nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(),
+        nn.AvgPool2d(2), nn.Flatten(), nn.Linear(32 * 8 * 8, 1),
+    )  # fmt: skip
+    # Per-sample gradients sum_s delta_s a_s^T (2 n S O F) and their Gram (2 n^2 O F) per conv.
+    s = 16 * 16
+    conv = sum(2 * n * s * o * f + 2 * n * n * o * f for o, f in ((32, 28), (32, 289)))
+    flops = 4 * n * s * (32 * 27 + 32 * 288) + conv + 2 * n * n * (2048 + 2)
+    out["CNN 2 conv 3x3x32, 16x16x3"] = (cnn, torch.randn(n, 3, 16, 16), flops)
+    blk = Block()
+    t, d, h = 16, 64, 256
+    p = sum(q.numel() for q in blk.parameters())
+    lin = [(d, d + 1)] * 4 + [(h, d + 1), (d, h + 1)]
+    flops = 4 * n * t * p + sum(2 * n * t * o * f + 2 * n * n * o * f for o, f in lin)
+    out["Transformer block, 16 tokens x 64"] = (blk, torch.randn(n, t, d), flops)
+    return out
+
+
+def neural_tangents(python: str, repeats: int, n_analytic: int) -> dict[str, dict[str, float]]:
+    script = Path(__file__).with_name("nt_side.py")
+    cmd = [python, str(script), "--repeats", str(repeats), "--n-analytic", str(n_analytic)]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def row(name: str, wall: float, cpu: float, bound: float | None, ref: float | None) -> str:
+    b = f"{bound * 1e3:9.1f} {wall / bound:7.1f}x" if bound else " " * 18
+    r = f"{ref / wall:8.1f}x" if ref else ""
+    return f"  {name:34s} {wall * 1e3:9.1f} {cpu * 1e3:9.1f} {b} {r}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--nt-python", default=None, help="python of a neural-tangents environment")
+    parser.add_argument("--n-analytic", type=int, default=2000)
+    parser.add_argument("--gflops", type=float, default=50.0, help="peak float32 GFLOP/s assumed")
+    parser.add_argument("--gbs", type=float, default=10.0, help="memory bandwidth assumed, GB/s")
+    parser.add_argument("--skip-loop", action="store_true", help="skip the per-sample loops")
+    args = parser.parse_args()
+    r = args.repeats
+    nt = neural_tangents(args.nt_python, r, args.n_analytic) if args.nt_python else None
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); medians of {r} repeats")
+    print(
+        f"  {'case / method':34s} {'wall ms':>9s} {'cpu ms':>9s} {'bound ms':>9s} {'/bound':>8s} {'speed-up':>9s}"
+    )
+    results: dict[str, float] = {}
+    for name, (model, x, flops) in cases().items():
+        print(name)
+        bound = flops / (args.gflops * 1e9)
+        s = median(lambda m=model, x=x: empirical_ntk(m, x, method="structured"), r)
+        j = median(lambda m=model, x=x: empirical_ntk(m, x, method="jacobian"), r)
+        ref = j[0]
+        print(row("structured", *s, bound, ref))
+        print(row("jacobian (vmap + jacrev)", *j, None, None))
+        if not args.skip_loop:
+            lo = median(lambda m=model, x=x: loop_ntk(m, x), max(1, r // 2))
+            print(row("per-sample loop", *lo, None, None))
+        key = {"MLP": "mlp", "CNN": "cnn", "Tra": "transformer"}[name[:3]]
+        if nt is not None:
+            ntr = nt[key]
+            print(
+                row(
+                    f"neural-tangents (impl. {ntr['implementation']})",
+                    ntr["wall"],
+                    ntr["cpu"],
+                    None,
+                    None,
+                )
+            )
+            print(
+                f"  {'structured / neural-tangents':34s} {s[0] / ntr['wall']:9.3f} {s[1] / ntr['cpu']:9.3f}"
+            )
+        results[name] = s[0]
+        diff = empirical_ntk(model, x, method="structured") - empirical_ntk(
+            model, x, method="jacobian"
+        )
+        print(
+            f"  {'rel. difference structured/jacobian':34s} {float(diff.norm() / loop_ntk(model, x).norm()):9.1e}"
+        )
+    n = args.n_analytic
+    x = torch.randn(n, 10, dtype=torch.float64)
+    print(f"Analytic NNGP + NTK, depth 5 ReLU, {n} inputs, float64")
+    # Memory bound: write the two n x n outputs once (the blocks stay in cache).
+    bound = 2 * n * n * 8 / (args.gbs * 1e9)
+    f = median(lambda: nngp_ntk(x, depth=5, sigma_w=1.4, sigma_b=0.1), r)
+    p = median(lambda: previous_recursion(x, 5, 1.4, 0.1), r)
+    print(row("fused (dlt.theory.fused.nngp_ntk)", *f, bound, p[0]))
+    print(row("previous recursion", *p, bound, None))
+    if nt is not None:
+        a = nt["analytic"]
+        print(row("neural-tangents kernel_fn (jit)", a["wall"], a["cpu"], bound, None))
+        print(f"  {'fused / neural-tangents':34s} {f[0] / a['wall']:9.3f} {f[1] / a['cpu']:9.3f}")
+    k, t = nngp_ntk(x, depth=5, sigma_w=1.4, sigma_b=0.1)
+    k0, t0 = previous_recursion(x, 5, 1.4, 0.1)
+    off = ~torch.eye(n, dtype=torch.bool)
+    err = float((t - t0)[off].abs().max() / t0.abs().max())
+    print(f"  {'max rel. difference off the diagonal':34s} {err:9.1e}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

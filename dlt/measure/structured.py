@@ -1,0 +1,293 @@
+r"""The structured empirical NTK of networks whose parameters sit in linear and convolutional layers.
+
+A linear layer applied at positions :math:`s` (tokens, or the output pixels of a convolution,
+whose inputs are then the patches :math:`a_s`) computes :math:`z_s = W a_s + b`. The
+gradient of an output :math:`f_p` with respect to :math:`W` is
+:math:`\sum_s \delta_{p,s} a_s^\top` with :math:`\delta_{p,s} = \partial f_p / \partial z_s`, so
+the layer's share of the empirical NTK is
+
+.. math::
+    \Theta_{pq}(x, x') = \sum_{s, t} (\delta_{p,s} \cdot \delta'_{q,t})\,
+        (a_s \cdot a'_t + 1),
+
+the :math:`+1` being the bias (per-sample gradient :math:`\sum_s \delta_{p,s}`).
+Everything comes from one forward pass (forward hooks keep
+:math:`a`) and one backward pass per output (gradients with respect to the kept layer outputs
+give :math:`\delta`); no per-sample weight gradient is needed when the sum over positions is
+cheaper as Gram matrices, and when it is not, the per-sample gradient
+:math:`\sum_s \delta_s a_s^\top` is formed once per sample and contracted. Which of the two is
+cheaper is decided layer by layer from the sizes, as in the "structured derivatives" of
+Novak et al. (2022), Fast finite width neural tangent kernel, ICML.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__: list[str] = []
+
+#: Modules whose parameters the structured path reads.
+SUPPORTED = (nn.Linear, nn.Conv1d, nn.Conv2d)
+_CHUNK = 2**24  # elements of the largest intermediate tensor of a Gram contraction
+
+#: One layer's factors for a batch of n inputs: ``a`` of shape (n, g, S, F) (inputs at each of
+#: S positions, per group; F = 0 when the weight is frozen), ``delta`` of shape (n, k, g, S, O)
+#: (the gradients of each of k outputs with respect to the layer's outputs) and ``b2``, the
+#: squared multiplier of the bias (0 without a trainable bias).
+Factors = tuple[torch.Tensor, torch.Tensor, float]
+
+
+class Unsupported(Exception):
+    """Raised when the structured path cannot read a model; the message says which module."""
+
+
+def plan(model: nn.Module) -> list[nn.Module]:
+    """The modules that hold the trainable parameters, or raise :class:`Unsupported`."""
+    layers: list[nn.Module] = []
+    owner: dict[int, str] = {}
+    for name, module in model.named_modules():
+        label = f"'{name}' ({type(module).__name__})" if name else type(module).__name__
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.training:
+            raise Unsupported(f"module {label} couples the samples of a batch in training mode")
+        own = [(k, p) for k, p in module.named_parameters(recurse=False) if p.requires_grad]
+        if not own:
+            continue
+        if not isinstance(module, SUPPORTED) or any(k not in ("weight", "bias") for k, _ in own):
+            raise Unsupported(
+                f"module {label} has trainable parameters outside nn.Linear, nn.Conv1d and nn.Conv2d"
+            )
+        for _, p in own:
+            if id(p) in owner:
+                raise Unsupported(f"a parameter is shared by modules '{owner[id(p)]}' and '{name}'")
+            owner[id(p)] = name
+        layers.append(module)
+    if not layers:
+        raise Unsupported("the model has no trainable parameters in nn.Linear or nn.Conv layers")
+    return layers
+
+
+def _positions(
+    module: nn.Module, inp: torch.Tensor, grad: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One call of ``module``: its inputs (patches for a convolution) and output gradients."""
+    n, k = grad.shape[:2]
+    if isinstance(module, nn.Linear):
+        a = inp.reshape(n, 1, -1, module.in_features)
+        return a, grad.reshape(n, k, 1, -1, module.out_features)
+    assert isinstance(module, nn.Conv1d | nn.Conv2d)
+    x = inp if isinstance(module, nn.Conv2d) else inp.unsqueeze(-2)
+    two = (lambda t: tuple(t)) if isinstance(module, nn.Conv2d) else (lambda t: (1, *t))
+    mode = "constant" if module.padding_mode == "zeros" else module.padding_mode
+    pad = module._reversed_padding_repeated_twice
+    if any(pad):
+        x = F.pad(x, list(pad) if isinstance(module, nn.Conv2d) else [*pad, 0, 0], mode=mode)
+    cols = F.unfold(
+        x,
+        two(module.kernel_size),
+        dilation=two(module.dilation),
+        stride=two(module.stride),
+    )  # (n, C_in * K, L): unfold orders features channel-major, so groups are contiguous
+    g = module.groups
+    length = cols.shape[-1]
+    a = cols.reshape(n, g, -1, length).transpose(-1, -2)  # (n, g, L, C_in / g * K)
+    delta = grad.reshape(n, k, g, -1, length).transpose(-1, -2)  # (n, k, g, L, C_out / g)
+    return a, delta
+
+
+def _forward(
+    model: nn.Module, layers: list[nn.Module], x: torch.Tensor, clone: bool
+) -> tuple[torch.Tensor, list[tuple[nn.Module, torch.Tensor, torch.Tensor, int]]]:
+    """The output, and each call of a layer: (module, input, output, output version)."""
+    n = x.shape[0]
+    calls: list[tuple[nn.Module, torch.Tensor, torch.Tensor, int]] = []
+
+    def hook(module: nn.Module, args: tuple[Any, ...], output: torch.Tensor) -> Any:
+        inp = args[0]
+        if inp.shape[0] != n:
+            raise Unsupported(
+                f"a {type(module).__name__} layer received inputs of shape {tuple(inp.shape)} "
+                f"whose first dimension is not the batch of {n}"
+            )
+        calls.append((module, inp.detach(), output, output._version))
+        return output.clone() if clone else None
+
+    handles = [m.register_forward_hook(hook) for m in layers]
+    try:
+        with torch.enable_grad():
+            out = model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return out, calls
+
+
+def factors(model: nn.Module, layers: list[nn.Module], x: torch.Tensor) -> list[Factors]:
+    """Each layer's :data:`Factors` at the inputs ``x``, from one forward and k backward passes."""
+    n = x.shape[0]
+    out, calls = _forward(model, layers, x, clone=False)
+    if any(z._version != v for _, _, z, v in calls):
+        # A later in-place operation (ReLU(inplace=True)) changed a kept output: keep copies.
+        out, calls = _forward(model, layers, x, clone=True)
+    out = out.reshape(n, -1)
+    k = out.shape[1]
+    zs = [z for _, _, z, _ in calls]
+    grads: list[list[torch.Tensor]] = [[] for _ in zs]
+    for j in range(k):
+        gj = torch.autograd.grad(out[:, j].sum(), zs, retain_graph=j < k - 1, allow_unused=True)
+        for i, (gz, z) in enumerate(zip(gj, zs, strict=True)):
+            grads[i].append(torch.zeros_like(z) if gz is None else gz.detach())
+    per_layer: dict[nn.Module, list[tuple[torch.Tensor, torch.Tensor]]] = {m: [] for m in layers}
+    for (module, inp, _, _), per_output in zip(calls, grads, strict=True):
+        per_layer[module].append(_positions(module, inp, torch.stack(per_output, dim=1)))
+    result = []
+    for module in layers:
+        got = per_layer[module]
+        if not got:
+            raise Unsupported(
+                f"a {type(module).__name__} layer with trainable parameters was not called in "
+                "forward (its parameters may be used directly)"
+            )
+        # Several calls of one layer are more positions.
+        a = got[0][0] if len(got) == 1 else torch.cat([p[0] for p in got], dim=2)
+        delta = got[0][1] if len(got) == 1 else torch.cat([p[1] for p in got], dim=3)
+        if not module.weight.requires_grad:
+            a = a[..., :0]
+        bias = module.bias is not None and module.bias.requires_grad
+        result.append((a, delta, 1.0 if bias else 0.0))
+    return result
+
+
+def contract(f1: Factors, f2: Factors, trace: bool) -> torch.Tensor:
+    r"""One layer's share of the kernel: ``(n1, k, n2, k)``, or ``(n1, n2)`` traced over outputs.
+
+    Picks the cheaper of the Gram form :math:`\sum_{s,t}(\delta_s\cdot\delta'_t)(a_s\cdot a'_t)`
+    (cost :math:`n_1 n_2 S_1 S_2 (F + k^2 O)`) and the gradient form
+    :math:`\langle \sum_s \delta_s a_s^\top, \sum_t \delta'_t a_t'^\top\rangle`
+    (cost :math:`(n_1 S_1 + n_2 S_2) k O F + n_1 n_2 k^2 O F`).
+    """
+    (a1, d1, b2), (a2, d2, _) = f1, f2
+    n1, g, s1, fi = a1.shape
+    n2, s2 = a2.shape[0], a2.shape[2]
+    k, fo = d1.shape[1], d1.shape[-1]
+    kk = k if trace else k * k
+    gram = n1 * n2 * s1 * s2 * (fi + kk * fo + kk)
+    grad = (n1 * s1 + n2 * s2) * k * fo * (fi + 1) + n1 * n2 * kk * fo * (fi + 1)
+    total = None
+    for h in range(g):
+        parts = (a1[:, h], d1[:, :, h], a2[:, h], d2[:, :, h], b2)
+        term = _by_gram(*parts, trace) if gram <= grad else _by_gradient(*parts, trace)
+        total = term if total is None else total + term
+    assert total is not None
+    return total
+
+
+def _gradients(a: torch.Tensor, d: torch.Tensor, b2: float) -> torch.Tensor:
+    """Per-sample gradients ``(n, k, O * F [+ O])``: of the weight ``sum_s delta_s a_s^T``, and the bias."""
+    g = (d.transpose(-1, -2) @ a.unsqueeze(1)).flatten(2)
+    if b2:
+        g = torch.cat([g, math.sqrt(b2) * d.sum(2)], dim=-1)
+    return g
+
+
+def _by_gradient(
+    a1: torch.Tensor,
+    d1: torch.Tensor,
+    a2: torch.Tensor,
+    d2: torch.Tensor,
+    b2: float,
+    trace: bool,
+) -> torch.Tensor:
+    """Per-sample gradients formed once, then one matrix product."""
+    g1 = _gradients(a1, d1, b2)
+    g2 = g1 if (a2 is a1 and d2 is d1) else _gradients(a2, d2, b2)
+    n1, k, p = g1.shape
+    n2 = g2.shape[0]
+    if trace:  # sum_p <g1_p, g2_p>: one product over outputs and parameters together
+        return _outer_products(g1.reshape(n1, k * p), g2.reshape(n2, k * p), g2 is g1)
+    out = _outer_products(g1.reshape(n1 * k, p), g2.reshape(n2 * k, p), g2 is g1)
+    return out.reshape(n1, k, n2, k)
+
+
+def _outer_products(x: torch.Tensor, y: torch.Tensor, symmetric: bool) -> torch.Tensor:
+    """``x @ y.T``; when ``y`` is ``x``, only the blocks on and above the diagonal, mirrored."""
+    if not symmetric or x.shape[0] < 64:
+        return x @ y.T
+    n = x.shape[0]
+    step = max(16, n // 8)
+    out = x.new_empty(n, n)
+    for i in range(0, n, step):
+        i1 = min(i + step, n)
+        torch.matmul(x[i:i1], x[i:].T, out=out[i:i1, i:])
+        out[i1:, i:i1] = out[i:i1, i1:].T
+    return out
+
+
+def _by_gram(
+    a1: torch.Tensor,
+    d1: torch.Tensor,
+    a2: torch.Tensor,
+    d2: torch.Tensor,
+    b2: float,
+    trace: bool,
+) -> torch.Tensor:
+    """Gram matrices of inputs and of output gradients, multiplied and summed over positions."""
+    n1, s1, _ = a1.shape
+    n2, s2, _ = a2.shape
+    k, fo = d1.shape[1], d1.shape[-1]
+    if s1 == 1 and s2 == 1:  # one position: (delta delta^T) o (a a^T)
+        gram_a = (a1[:, 0] @ a2[:, 0].T).add_(b2)
+        if trace:
+            return (d1[:, :, 0].transpose(0, 1) @ d2[:, :, 0].permute(1, 2, 0)).sum(0) * gram_a
+        gram_d = d1.reshape(n1 * k, fo) @ d2.reshape(n2 * k, fo).T
+        return gram_d.reshape(n1, k, n2, k) * gram_a[:, None, :, None]
+    step = max(1, _CHUNK // (k * k * s1 * n2 * s2))
+    rows = []
+    at2 = a2.reshape(n2 * s2, -1).T
+    e2 = d2.transpose(0, 1).reshape(k, n2 * s2, fo)  # (k, n2 S2, O)
+    for i in range(0, n1, step):
+        a, d = a1[i : i + step], d1[i : i + step]
+        m = a.shape[0]
+        gram_a = (a.reshape(m * s1, -1) @ at2).reshape(m, s1, n2, s2).add_(b2)
+        e1 = d.transpose(0, 1).reshape(k, m * s1, fo)
+        if trace:
+            gram_d = (e1 @ e2.transpose(-1, -2)).reshape(k, m, s1, n2, s2)
+            rows.append(torch.einsum("kisjt,isjt->ij", gram_d, gram_a))
+        else:
+            gram_d = (e1.reshape(k * m * s1, fo) @ e2.reshape(k * n2 * s2, fo).T).reshape(
+                k, m, s1, k, n2, s2
+            )
+            rows.append(torch.einsum("pisqjt,isjt->ipjq", gram_d, gram_a))
+    return torch.cat(rows)
+
+
+def structured_kernel(
+    featurize: Callable[[torch.Tensor], list[Factors]],
+    a: torch.Tensor,
+    b: torch.Tensor | None,
+    batch_size: int,
+    trace: bool,
+) -> torch.Tensor:
+    """Sum of the layers' shares over blocks of ``batch_size`` inputs: ``(n1, n2, k, k)`` or traced."""
+    blocks1 = [featurize(a[i : i + batch_size]) for i in range(0, a.shape[0], batch_size)]
+    blocks2 = (
+        blocks1
+        if b is None
+        else [featurize(b[i : i + batch_size]) for i in range(0, b.shape[0], batch_size)]
+    )
+    rows = []
+    for f1 in blocks1:
+        cols = []
+        for f2 in blocks2:
+            total = contract(f1[0], f2[0], trace)
+            for p, q in zip(f1[1:], f2[1:], strict=True):
+                total += contract(p, q, trace)
+            cols.append(total)
+        rows.append(torch.cat(cols, dim=-1 if trace else 2))
+    theta = torch.cat(rows, dim=0)
+    return theta if trace else theta.permute(0, 2, 1, 3)

@@ -1,0 +1,225 @@
+"""The structured empirical NTK of networks of Linear and Conv layers, against brute force."""
+
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+from dlt.measure.structured import Unsupported, plan
+from dlt.ntk import empirical_ntk
+
+D = torch.float64
+
+
+def loop_ntk(model, x1, x2):
+    """Brute force: one backward pass per sample and output, Jacobian rows stacked: (n1, n2, k, k)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+
+    def jac(x):
+        rows = []
+        for i in range(x.shape[0]):
+            out = model(x[i : i + 1]).reshape(-1)
+            per = []
+            for k in range(out.shape[0]):
+                grads = torch.autograd.grad(out[k], params, retain_graph=True, allow_unused=True)
+                per.append(
+                    torch.cat(
+                        [
+                            (torch.zeros_like(p) if g is None else g).reshape(-1)
+                            for g, p in zip(grads, params, strict=True)
+                        ]
+                    )
+                )
+            rows.append(torch.stack(per))
+        return torch.stack(rows)  # (n, k, P)
+
+    j1, j2 = jac(x1), jac(x2)
+    return torch.einsum("ipx,jqx->ijpq", j1, j2)
+
+
+def close(a, b):
+    return float((a - b).norm() / b.norm()) < 1e-10
+
+
+class SkipMLP(nn.Module):
+    def __init__(self, d=5, width=7, k=3, bias=True):
+        super().__init__()
+        self.inp = nn.Linear(d, width, bias=bias)
+        self.hidden = nn.ModuleList([nn.Linear(width, width, bias=bias) for _ in range(2)])
+        self.out = nn.Linear(width, k)
+
+    def forward(self, x):
+        h = torch.tanh(self.inp(x))
+        for layer in self.hidden:
+            h = h + torch.relu(layer(h))  # residual connection
+        return self.out(h)
+
+
+class SmallCNN(nn.Module):
+    def __init__(self, k=2):
+        super().__init__()
+        self.c1 = nn.Conv2d(2, 4, 3, padding=1)
+        self.c2 = nn.Conv2d(4, 6, 3, stride=2, padding=1, padding_mode="circular", groups=2)
+        self.c3 = nn.Conv1d(6, 3, 2, padding="same", dilation=2)
+        self.head = nn.Linear(3 * 2, k)
+        self.act = nn.ReLU(inplace=True)  # in place after a conv: the hooks must keep a copy
+
+    def forward(self, x):
+        h = nn.functional.avg_pool2d(self.act(self.c1(x)), 2)  # (n, 4, 4, 4)
+        h = torch.tanh(self.c2(h))  # (n, 6, 2, 2)
+        h = h.flatten(2)  # (n, 6, 4)
+        h = nn.functional.max_pool1d(torch.sin(self.c3(h)), 2)  # (n, 3, 2)
+        return self.head(h.flatten(1))
+
+
+class Block(nn.Module):
+    """A transformer block from Linear layers: softmax attention, parameter-free norms, MLP."""
+
+    def __init__(self, d=8, heads=2, k=2):
+        super().__init__()
+        self.heads = heads
+        self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+        self.mlp = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+        self.norm = nn.LayerNorm(d, elementwise_affine=False)
+        self.head = nn.Linear(d, k)
+
+    def forward(self, x):
+        n, t, d = x.shape
+        h = self.norm(x)
+
+        def split(z):
+            return z.reshape(n, t, self.heads, -1).transpose(1, 2)
+
+        q, k, v = split(self.q(h)), split(self.k(h)), split(self.v(h))
+        att = torch.softmax(q @ k.transpose(-1, -2) / (d // self.heads) ** 0.5, dim=-1)
+        x = x + self.o((att @ v).transpose(1, 2).reshape(n, t, d))
+        x = x + self.mlp(self.norm(x))
+        return self.head(x.mean(1))
+
+
+class Shared(nn.Module):
+    """One Linear applied twice, at different depths: its calls add positions."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(4, 4), nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.b(torch.tanh(self.a(torch.tanh(self.a(x)))))
+
+
+def _models():
+    torch.manual_seed(0)
+    return {
+        "skip-mlp": (SkipMLP().double(), torch.randn(6, 5, dtype=D), torch.randn(4, 5, dtype=D)),
+        "skip-mlp-nobias-1out": (
+            SkipMLP(k=1, bias=False).double(),
+            torch.randn(5, 5, dtype=D),
+            torch.randn(3, 5, dtype=D),
+        ),
+        "cnn": (
+            SmallCNN().double(),
+            torch.randn(5, 2, 8, 8, dtype=D),
+            torch.randn(3, 2, 8, 8, dtype=D),
+        ),
+        "transformer": (
+            Block().double(),
+            torch.randn(4, 5, 8, dtype=D),
+            torch.randn(3, 5, 8, dtype=D),
+        ),
+        "shared": (Shared().double(), torch.randn(5, 4, dtype=D), torch.randn(2, 4, dtype=D)),
+    }
+
+
+MODELS = _models()
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_structured_equals_jacobian_and_loop(name):
+    model, x1, x2 = MODELS[name]
+    for args in [(x1,), (x1, x2)]:
+        ref = loop_ntk(model, args[0], args[-1])
+        if ref.shape[-1] == 1:
+            ref = ref[..., 0, 0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the structured path must not fall back
+            s = empirical_ntk(model, *args, method="structured")
+        j = empirical_ntk(model, *args, method="jacobian")
+        assert s.shape == ref.shape
+        assert close(s, ref) and close(j, ref)
+
+
+@pytest.mark.parametrize("name", ["skip-mlp", "cnn", "transformer"])
+def test_trace_and_batches(name):
+    model, x1, x2 = MODELS[name]
+    full = empirical_ntk(model, x1, x2)
+    traced = empirical_ntk(model, x1, x2, trace_outputs=True)
+    assert close(traced, torch.einsum("ijpp->ij", full))
+    assert close(empirical_ntk(model, x1, x2, trace_outputs=True, method="jacobian"), traced)
+    assert close(empirical_ntk(model, x1, x2, batch_size=2), full)
+
+
+def test_frozen_parameters_do_not_count():
+    model = SkipMLP().double()
+    model.inp.weight.requires_grad_(False)
+    model.hidden[0].bias.requires_grad_(False)
+    model.hidden[1].requires_grad_(False)
+    x = torch.randn(4, 5, dtype=D)
+    assert close(empirical_ntk(model, x), loop_ntk(model, x, x))
+
+
+def test_mlp_layer_view_trace():
+    from dlt.nets import MLP
+
+    net = MLP([3, 8, 8, 2], sigma_b=0.3, seed=0, dtype=D)
+    x = torch.randn(5, 3, dtype=D)
+    full = empirical_ntk(net, x)
+    assert close(empirical_ntk(net, x, trace_outputs=True), torch.einsum("ijpp->ij", full))
+    assert close(full, empirical_ntk(net, x, method="jacobian"))
+
+
+def test_other_parameters_fall_back_with_a_warning():
+    model = nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4), nn.Tanh(), nn.Linear(4, 1)).double()
+    x = torch.randn(5, 3, dtype=D)
+    with pytest.warns(UserWarning, match=r"module '1' \(LayerNorm\) has trainable parameters"):
+        s = empirical_ntk(model, x, method="structured")
+    assert close(s, empirical_ntk(model, x, method="jacobian"))
+
+
+class Embedded(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed, self.out = nn.Embedding(6, 4), nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.out(self.embed(x.round().long()).flatten(1))
+
+
+def test_embedding_falls_back_with_a_warning():
+    model = Embedded().double()
+    x = torch.randint(0, 6, (5, 2)).double()
+    with pytest.warns(UserWarning, match="'embed' \\(Embedding\\)"):
+        s = empirical_ntk(model, x)
+    assert close(s, loop_ntk(model, x, x)[..., 0, 0])
+
+
+def test_batch_norm_reads_in_eval_mode_only():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, affine=False), nn.Linear(4, 1))
+    model = model.double().eval()
+    x = torch.randn(5, 3, dtype=D)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert close(empirical_ntk(model, x), loop_ntk(model, x, x)[..., 0, 0])
+    model.train()  # training mode mixes the samples: no per-sample kernel by either method
+    with pytest.raises(Unsupported, match="couples the samples"):
+        plan(model)
+
+
+@pytest.mark.parametrize("trace", [False, True])
+def test_symmetric_half_equals_the_full_product(trace):
+    model, _, _ = MODELS["transformer"]
+    x = torch.randn(70, 5, 8, dtype=D)  # >= 64 inputs: the blocked upper-triangle product
+    half = empirical_ntk(model, x, trace_outputs=trace)
+    full = empirical_ntk(model, x, x.clone(), trace_outputs=trace)
+    assert close(half, full)
