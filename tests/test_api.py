@@ -578,7 +578,7 @@ CASES.update(
             lambda **kw: dlt.measure.hvp(
                 nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
             ),
-            lambda: _net_xy(v=t64(17, seed=2)),
+            lambda: _net_xy(v=t64(12, seed=2)),
             ("X", "y", "v"),
         ),
         "dlt.measure.hessian.top_hessian_eigenvalue": Case(

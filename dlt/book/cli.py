@@ -120,7 +120,12 @@ def describe_failure(err: BaseException, out: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .. import __version__
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        __version__ = version("dlt-book")
+    except PackageNotFoundError:
+        __version__ = "0+unknown"
 
     parser = argparse.ArgumentParser(
         prog="dlt", description="Run and list the chapters of the dlt book."

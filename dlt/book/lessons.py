@@ -38,7 +38,6 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,26 +73,11 @@ VALUE_STUB = "...  # YOUR CODE HERE"
 _ASSIGNMENT = re.compile(r"^(?P<indent>\s*)(?P<name>[A-Za-z_]\w*)\s*=(?!=)\s*\S")
 
 
+from .tasks import TaskError, task_check  # noqa: E402  (re-exported: lessons import them from here)
+
+
 class LessonSyntaxError(ValueError):
     """A lesson source whose markers do not pair up."""
-
-
-class TaskError(AssertionError):
-    """Raised by a lesson's check cell: the task is unsolved or its answer is wrong.
-
-    In Jupyter it shows as its message alone, in red, without the traceback through
-    ``contextlib`` and :mod:`dlt.lessons` that says nothing to a student (IPython calls
-    ``_render_traceback_`` when an exception defines it). The cell still fails, so
-    nbgrader's autograder still sees the failure.
-
-    Examples
-    --------
-    >>> print(TaskError("Task 1 is not solved yet")._render_traceback_()[-1][7:-4])
-    Task 1 is not solved yet
-    """
-
-    def _render_traceback_(self) -> list[str]:
-        return ["\x1b[1;31mTaskError\x1b[0m", f"\x1b[0;31m{self}\x1b[0m"]
 
 
 def _regions(lines: list[str], where: str) -> Iterator[tuple[str, int, int]]:
@@ -356,47 +340,3 @@ def write_nbgrader(out_dir: str | Path, root: str | Path | None = None) -> list[
         dst.write_text(_dumps(nbgrader_notebook(read_source(src), src.stem)), encoding="utf-8")
         written.append(dst)
     return written
-
-
-@contextmanager
-def task_check(task: str) -> Iterator[None]:
-    """Run a lesson's checks; turn "not solved yet" and wrong answers into a message that says what to do.
-
-    When every check passes, the ✔ line of each claim checked inside the block is printed,
-    then one line saying the task is done.
-
-    Examples
-    --------
-    >>> from dlt import check
-    >>> with task_check("Task 0"):
-    ...     _ = check.less("the answer is small", 0.1, 1.0)
-    ✔ the answer is small
-      measured 0.100, expected < 1.000
-    Task 0 done.
-    """
-    from .check import ClaimError, history
-
-    start = len(history())
-    try:
-        yield
-    except NotImplementedError:
-        raise TaskError(
-            f"{task} is not solved yet: a function you are asked to write still raises NotImplementedError. "
-            "Replace the `raise NotImplementedError()` line with your code, run that cell, then this one."
-        ) from None
-    except ClaimError as err:
-        raise TaskError(f"{task}: your answer is wrong. {err}") from None
-    except TypeError as err:
-        if "ellipsis" in str(err):
-            raise TaskError(
-                f"{task} is not solved yet: a value you are asked to compute is still `...` ({err})."
-            ) from None
-        raise TaskError(f"{task}: calling your code failed with TypeError: {err}") from err
-    except (RuntimeError, ValueError, IndexError) as err:
-        raise TaskError(
-            f"{task}: your code raised {type(err).__name__}: {err}. Check the shapes "
-            "and dtypes the task asks for."
-        ) from err
-    for claim in history()[start:]:
-        print(claim.line)
-    print(f"{task} done.")
