@@ -34,6 +34,7 @@ KINDS = ("core", "data", "solve", "theory", "nets", "train", "measure", "book")
 SKIP_MODULES = {
     "dlt.core.validate",
     "dlt.book.lessons",
+    "dlt.book.tasks",
     "dlt.book.cli",
 }  # tested in test_core / test_lessons
 
