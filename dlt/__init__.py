@@ -4,6 +4,7 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 
 - :mod:`dlt.kernels` infinite-width kernels and kernel methods
 - :mod:`dlt.ntk` empirical NTKs, linearized and output-scaled networks
+- :mod:`dlt.feature_learning` lazy versus rich training: parameterizations, feature movement, muP
 - :mod:`dlt.interpolation` min-norm and ridge interpolation, risk formulas, effective ranks
 - :mod:`dlt.icl` in-context regression: prompts, attention models, GD constructions, Bayes predictors
 
@@ -20,7 +21,7 @@ kind may import which, and a test enforces it.
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import check, data, icl, interpolation, kernels, nets, ntk, train
+from . import check, data, feature_learning, icl, interpolation, kernels, nets, ntk, train
 from .book.setup import setup
 from .core.device import device
 
@@ -33,6 +34,7 @@ __all__ = [
     "check",
     "data",
     "device",
+    "feature_learning",
     "icl",
     "interpolation",
     "kernels",

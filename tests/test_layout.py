@@ -24,7 +24,18 @@ ALLOWED = {
     "measure": {"core", "nets"},
     "book": {"core", "data", "solve", "theory", "nets", "train", "measure"},
 }
-FACES = {"kernels", "ntk", "interpolation", "icl", "check", "viz", "lessons", "cli", "__init__"}
+FACES = {
+    "kernels",
+    "ntk",
+    "feature_learning",
+    "interpolation",
+    "icl",
+    "check",
+    "viz",
+    "lessons",
+    "cli",
+    "__init__",
+}
 MAX_LINES = 400
 
 

@@ -14,6 +14,7 @@ from .prompts import (
     sample_regression_tasks,
     sample_task_mixture,
 )
+from .teachers import BinaryTeacher, SingleIndex, binary_teacher, single_index
 
 __all__ = [
     # inputs and teachers
@@ -23,6 +24,11 @@ __all__ = [
     "gaussian_mixture",
     # benign overfitting: signal and noise patches
     "signal_noise_patches",
+    # teachers with a planted direction: single-index regression, a noisy binary teacher
+    "SingleIndex",
+    "single_index",
+    "BinaryTeacher",
+    "binary_teacher",
     # in-context regression prompts
     "FAMILIES",
     "MixturePrompts",
