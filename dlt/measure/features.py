@@ -30,7 +30,7 @@ def _layer_view(model: Any, name: str = "model") -> list[Any]:
         raise TypeError(
             f"{name} must be a network with a layer view (dlt.nets.MLP), got {type(model).__name__}"
         )
-    return list(model.layers)
+    return list(model.layers)  # type: ignore[arg-type]
 
 
 def _inputs(model: Any, x: object) -> torch.Tensor:
@@ -221,8 +221,8 @@ def coordinate_sizes(
     x = _inputs(model, x)
     z = _preactivations(model, x)
     if initial is not None:
-        _layer_view(initial, "initial")
-        z0 = _preactivations(initial, x.to(initial.layers[0].weight.dtype))
+        first = _layer_view(initial, "initial")[0]
+        z0 = _preactivations(initial, x.to(first.weight.dtype))
         if [t.shape for t in z0] != [t.shape for t in z]:
             raise ValueError("initial must have the same architecture as model")
         z = [a - b.to(a) for a, b in zip(z, z0, strict=True)]
