@@ -4,6 +4,7 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 
 - :mod:`dlt.kernels` infinite-width kernels and kernel methods
 - :mod:`dlt.ntk` empirical NTKs, linearized and output-scaled networks
+- :mod:`dlt.feature_learning` lazy versus rich training: parameterizations, feature movement, muP
 - :mod:`dlt.interpolation` min-norm and ridge interpolation, risk formulas, effective ranks
 - :mod:`dlt.curvature` Hessian-vector products, sharpness and Hessian trace
 - :mod:`dlt.implicit_bias` max-margin classifiers, margins, logistic descent, diagonal networks
@@ -27,6 +28,7 @@ from . import (
     check,
     curvature,
     data,
+    feature_learning,
     icl,
     implicit_bias,
     interpolation,
@@ -49,6 +51,7 @@ __all__ = [
     "curvature",
     "data",
     "device",
+    "feature_learning",
     "icl",
     "implicit_bias",
     "interpolation",

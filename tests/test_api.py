@@ -619,6 +619,57 @@ CASES.update(
 )  # kernels
 
 
+CASES.update(
+    {
+        "dlt.data.teachers.single_index": Case(
+            data.single_index, lambda: dict(n=5, dim=3, noise=0.1, seed=1, dtype=torch.float64)
+        ),
+        "dlt.data.teachers.SingleIndex": Case(
+            data.SingleIndex, lambda: dict(X=t64(2, 3), y=t64(2), beta=t64(3)), (), "none"
+        ),
+        "dlt.data.teachers.binary_teacher": Case(
+            lambda **kw: data.binary_teacher(**kw).X,
+            lambda: dict(n=5, dim=3, label_noise=0.2, seed=1, dtype=torch.float64),
+        ),
+        "dlt.data.teachers.BinaryTeacher": Case(
+            data.BinaryTeacher,
+            lambda: dict(X=t64(2, 3), y=torch.zeros(2), clean=torch.zeros(2)),
+            (),
+            "none",
+        ),
+        "dlt.theory.features.random_alignment": Case(
+            dlt.feature_learning.random_alignment, lambda: dict(dim=7), (), "none"
+        ),
+        "dlt.measure.features.hidden_features": Case(
+            lambda **kw: dlt.feature_learning.hidden_features(
+                nets.MLP([2, 8, 1], seed=0, dtype=kw["x"].dtype), kw["x"]
+            ),
+            lambda: dict(x=t64(3, 2)),
+            ("x",),
+        ),
+        "dlt.measure.features.feature_movement": Case(
+            dlt.feature_learning.feature_movement,
+            lambda: dict(features=t64(3, 4), initial=t64(3, 4, seed=1)),
+            ("features", "initial"),
+            "none",
+        ),
+        "dlt.measure.features.weight_alignment": Case(
+            dlt.feature_learning.weight_alignment,
+            lambda: dict(weight=t64(5, 3), direction=t64(3, seed=1)),
+            ("weight", "direction"),
+            "none",
+        ),
+        "dlt.measure.features.coordinate_sizes": Case(
+            lambda **kw: dlt.feature_learning.coordinate_sizes(
+                nets.MLP([2, 8, 1], parameterization="mup", seed=0, dtype=kw["x"].dtype), kw["x"]
+            ),
+            lambda: dict(x=t64(3, 2)),
+            ("x",),
+            "float64",
+        ),
+    }
+)  # chapter 04
+
 # Public callables that are not functions of data: their behaviour is tested in their own files.
 EXEMPT = {
     "dlt.core.activations.Activation": "a registry record; its entries are tested in test_kernels.py",

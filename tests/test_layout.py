@@ -32,6 +32,7 @@ FACES = {
     "interpolation",
     "icl",
     "scaling",
+    "feature_learning",
     "check",
     "viz",
     "lessons",

@@ -16,6 +16,7 @@ from .prompts import (
     sample_task_mixture,
 )
 from .separable import separable_classes
+from .teachers import BinaryTeacher, SingleIndex, binary_teacher, single_index
 
 __all__ = [
     "separable_classes",
@@ -28,6 +29,11 @@ __all__ = [
     "gaussian_linear_regression",
     # benign overfitting: signal and noise patches
     "signal_noise_patches",
+    # teachers with a planted direction: single-index regression, a noisy binary teacher
+    "SingleIndex",
+    "single_index",
+    "BinaryTeacher",
+    "binary_teacher",
     # in-context regression prompts
     "FAMILIES",
     "MixturePrompts",
