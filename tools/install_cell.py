@@ -1,0 +1,35 @@
+"""Insert (or refresh) the Colab/Binder install cell after the parameters cell of every chapter."""
+
+import re, sys
+from pathlib import Path
+
+ROOT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1]
+url = re.search(
+    r"^repository:\s*\n(?:[ \t]+.*\n)*?[ \t]+url:[ \t]*(\S+)",
+    (ROOT / "_config.yml").read_text(),
+    re.M,
+).group(1)
+CELL = f"""```{{code-cell}} ipython3
+:tags: [remove-cell]
+
+# Colab and Binder: install the library when it is missing (does nothing where dlt is installed)
+try:
+    import dlt
+except ImportError:
+    %pip install --quiet "dlt-book @ git+{url}"
+```"""
+for md in sorted((ROOT / "book").glob("[0-9][0-9]_*.md")):
+    t = md.read_text()
+    t = re.sub(
+        r"```\{code-cell\} ipython3\n:tags: \[remove-cell\]\n\n# Colab and Binder: install.*?\n```\n\n",
+        "",
+        t,
+        flags=re.S,
+    )
+    m = re.search(r"```\{code-cell\} ipython3\n:tags: \[parameters\]\n.*?\n```\n", t, re.S)
+    if not m:
+        print("no parameters cell:", md)
+        continue
+    t = t[: m.end()] + "\n" + CELL + "\n" + t[m.end() :]
+    md.write_text(t)
+    print("install cell:", md.name)
