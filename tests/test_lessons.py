@@ -220,9 +220,9 @@ def test_lesson_structure(src):
         for c in nb.cells
         if c.cell_type == "code"
         for ln in c.source.splitlines()
-        if len(ln) > 88
+        if len(ln) > 120
     ]
-    assert not long, f"{src.name}: code lines over 88 columns: {long[:3]}"
+    assert not long, f"{src.name}: code lines over 120 columns: {long[:3]}"
     recap = nb.cells[1].source + nb.cells[0].source
     assert f"{BOOK_URL}{src.stem}.html" in recap, (
         f"{src.name}: the recap must link to its chapter in the rendered book ({BOOK_URL}{src.stem}.html), "

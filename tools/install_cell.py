@@ -12,7 +12,7 @@ url = re.search(
 CELL = f"""```{{code-cell}} ipython3
 :tags: [remove-cell]
 
-# Colab and Binder: install the library when it is missing (does nothing where dlt is installed)
+# Colab, Binder: install the library where it is missing (else this does nothing)
 try:
     import dlt
 except ImportError:
