@@ -1,6 +1,6 @@
-"""Train the softmax transformer of the chapter "Beyond one task" far longer than the chapter does, on CPU, and watch it against OLS.
+"""Train the softmax transformer of the chapter "Beyond one task" far longer than it does, on CPU.
 
-Chapter 13 trains a width-32, two-block model for 1,000 steps and finds that it does not beat least
+That chapter trains a width-32, two-block model for 1,000 steps and finds that it does not beat least
 squares on sparse prompts with fewer examples than dimensions. This script asks whether a larger model
 trained much longer does, with the chapter's task mixture (d = 8; dense, 2-sparse and sign tasks, 1/3
 each; noise 0.1; 2 to 16 examples and 8 queries per prompt), a fresh batch of prompts at every step and

@@ -254,7 +254,7 @@ def least_squares_predictor(prompts: torch.Tensor) -> torch.Tensor:
 
 
 def ridge_predictor(prompts: torch.Tensor, lam: float) -> torch.Tensor:
-    r"""Ridge regression on the context (:func:`dlt.interpolation.ridge`), then :math:`\hat y = x_q^\top \hat w_\lambda`.
+    r"""Ridge on the context (:func:`dlt.interpolation.ridge`), then :math:`\hat y = x_q^\top \hat w_\lambda`.
 
     :math:`\hat w_\lambda = (X^\top X / N + \lambda I)^{-1} X^\top y / N`. With :math:`w \sim
     \mathcal{N}(0, I)` and noise :math:`\sigma^2`, :math:`\lambda = \sigma^2 / N` gives the
