@@ -10,11 +10,11 @@ pooling, a dense readout) and a transformer block (16 tokens of width 64, 4 head
 
 neural-tangents rows need its own environment (it pins old jax):
 
-    python3.11 -m venv /tmp/nt-venv
-    /tmp/nt-venv/bin/pip install "jax[cpu]==0.4.25" "numpy<2" "frozendict>=2.3.8"
-    /tmp/nt-venv/bin/pip install neural-tangents==0.6.5 --no-deps
+    python3.11 -m venv .nt-venv
+    .nt-venv/bin/pip install "jax[cpu]==0.4.25" "numpy<2" "frozendict>=2.3.8"
+    .nt-venv/bin/pip install neural-tangents==0.6.5 --no-deps
 
-then ``.venv/bin/python benchmarks/kernels_speed.py --nt-python /tmp/nt-venv/bin/python``;
+then ``.venv/bin/python benchmarks/kernels_speed.py --nt-python .nt-venv/bin/python``;
 without ``--nt-python`` those rows are skipped. Times are medians of wall-clock and of process
 CPU time; the bound column is the time the FLOPs or the memory traffic need at the peak rates
 given by ``--gflops`` and ``--gbs`` (see book/kernels_speed.md for the estimates).
