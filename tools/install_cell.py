@@ -1,6 +1,7 @@
 """Insert (or refresh) the Colab/Binder install cell after the parameters cell of every chapter."""
 
-import re, sys
+import re
+import sys
 from pathlib import Path
 
 ROOT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1]
