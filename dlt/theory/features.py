@@ -18,7 +18,7 @@ def random_alignment(dim: int) -> float:
     .. math:: \mathbb{E}\,|\cos(w,\beta)| = \frac{\Gamma(d/2)}{\sqrt{\pi}\,\Gamma((d+1)/2)}
               \;\sim\; \sqrt{\frac{2}{\pi d}}\quad (d \to \infty).
 
-    This is the level of :func:`dlt.measure.weight_alignment` for a first layer that has
+    This is the level of :func:`dlt.feature_learning.weight_alignment` for a first layer that has
     learned nothing about :math:`\beta`.
 
     Parameters
