@@ -163,7 +163,14 @@ class ExplorerLiveLine(SphinxPostTransform):
             bundle.parent.insert(bundle.parent.index(bundle) + 1, para)
 
 
+def _static(app, config):
+    """The book's own CSS (_ext/static/dlt.css: code and check lines readable whole)."""
+    config.html_static_path = [*config.html_static_path, str(Path(__file__).parent / "static")]
+
+
 def setup(app):
+    app.connect("config-inited", _static)
+    app.add_css_file("dlt.css")
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("config-inited", _configure)
     app.connect("source-read", _explorer_first_frames)

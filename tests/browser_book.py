@@ -133,6 +133,17 @@ _CUT_JS = """() => Array.from(document.querySelectorAll(".cell_input pre, .cell_
   .filter(e => e.scrollWidth > e.clientWidth + 2)
   .map(e => e.innerText.split("\\n").sort((a, b) => b.length - a.length)[0].slice(0, 100))"""
 
+# Code lines must also fit without wrapping at this width (the book's CSS wraps rather than
+# cutting, so a line over the column would show as one line broken in two).
+_WRAPPED_JS = """() => Array.from(document.querySelectorAll(".cell_input pre"))
+  .filter(e => {
+    const s = getComputedStyle(e);
+    const inner = e.clientHeight - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom);
+    const lines = e.innerText.replace(/\\n$/, "").split("\\n").length;
+    return Math.round(inner / parseFloat(s.lineHeight)) > lines;
+  })
+  .map(e => e.innerText.split("\\n").sort((a, b) => b.length - a.length)[0].slice(0, 100))"""
+
 _TEXT_JS = """() => {
   const main = (document.querySelector("main") || document.body).cloneNode(true);
   main.querySelectorAll("pre, code, mjx-container, script, style, .highlight").forEach(e => e.remove());
@@ -225,6 +236,11 @@ def test_page_in_browser(page_name, server, browser):
             assert not cut, (
                 f"{page_name}: code or output blocks cut at the right edge (a check line or code line "
                 f"hidden behind a scroll bar): {cut[:3]}"
+            )
+            wrapped = page.evaluate(_WRAPPED_JS)
+            assert not wrapped, (
+                f"{page_name}: code lines wider than the text column (wrapped at 1280 px): "
+                f"{wrapped[:3]}"
             )
             hrefs = " ".join(links)
             assert "colab.research.google.com" in hrefs, f"{page_name}: no Colab launch button"

@@ -50,7 +50,9 @@ def lab(tmp_path_factory):
     work = tmp_path_factory.mktemp("lab")
     shutil.copy(ROOT / "book" / f"{CHAPTER}.ipynb", work)
     lesson = sorted((ROOT / "lessons" / "student").glob("*.ipynb"))[0]
-    shutil.copy(lesson, work)
+    # Lessons share their chapter's file name: the lesson goes in a folder of its own.
+    (work / "lesson").mkdir()
+    shutil.copy(lesson, work / "lesson")
     settings = work / "_settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     # Render every cell (no windowing), so the test sees outputs that are scrolled off screen.
@@ -84,7 +86,7 @@ def lab(tmp_path_factory):
         pytest.fail(
             f"JupyterLab did not start (90 s at most):\n{(work / 'lab.log').read_text()[-3000:]}"
         )
-    yield {"url": url, "lesson": lesson.name, "work": work}
+    yield {"url": url, "lesson": f"lesson/{lesson.name}", "work": work}
     proc.terminate()
     try:
         proc.wait(timeout=20)
