@@ -74,9 +74,43 @@ def _latex_macros(config):
     return "\n".join(lines)
 
 
+def _latex_matter() -> str:
+    """Number the PDF's chapters as the HTML book does: only the chapters of numbered parts.
+
+    Jupyter Book's LaTeX builder turns each part of _toc.yml into ``\\part{caption}`` and every
+    page into a numbered ``\\chapter``, so the notation page became chapter 1 and every chapter
+    of the book was one more than on the web (and in its own exercise numbers). Here ``\\part``
+    prints its caption alone (the captions already say "Part I.") and, counting the parts in the
+    order of _toc.yml, switches chapter numbering on for the parts marked ``numbered: true`` and
+    off for the others: an unnumbered ``\\chapter`` does not step the chapter counter.
+    """
+    import yaml
+
+    parts = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8")).get("parts", [])
+    numbered = [i for i, p in enumerate(parts) if p.get("numbered")]
+    if not numbered:
+        return ""
+    cases = "\\or".join("\\dlt@secnum" if i in numbered else "-1" for i in range(len(parts)))
+    return "\n".join(
+        [
+            "\\makeatletter",
+            "\\let\\dlt@part\\part",
+            "\\newcount\\dlt@secnum \\dlt@secnum=-100",
+            "\\newcount\\dlt@partno \\dlt@partno=0",
+            "\\def\\dlt@matter{\\ifnum\\dlt@secnum=-100 \\dlt@secnum=\\c@secnumdepth\\fi",
+            f"  \\setcounter{{secnumdepth}}{{\\ifcase\\dlt@partno {cases}\\else -1\\fi}}%",
+            "  \\advance\\dlt@partno by 1 }",
+            "\\renewcommand{\\part}[1]{\\dlt@matter\\dlt@part*{#1}\\addcontentsline{toc}{part}{#1}}",
+            "\\makeatother",
+        ]
+    )
+
+
 def _configure(app, config):
     elements = dict(config.latex_elements or {})
-    elements["preamble"] = elements.get("preamble", "") + "\n" + _latex_macros(config) + "\n"
+    elements["preamble"] = (
+        elements.get("preamble", "") + "\n" + _latex_macros(config) + "\n" + _latex_matter() + "\n"
+    )
     config.latex_elements = elements
     v = book_version()
     config.version = config.release = v

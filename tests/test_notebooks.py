@@ -66,6 +66,16 @@ def test_pair_in_sync(md):
 @pytest.mark.parametrize("md", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_chapter_conventions(md):
     nb = jupytext.read(md)
+    opening = nb.cells[0].source if nb.cells and nb.cells[0].cell_type == "markdown" else ""
+    label = f"(ch:{md.stem[3:]})="
+    assert opening.startswith(f"{label}\n# "), (
+        f"a chapter opens with its label line {label} and then its title"
+    )
+    titles = [
+        ln for c in nb.cells if c.cell_type == "markdown" for ln in c.source.splitlines()
+        if ln.startswith("# ")
+    ]  # fmt: skip
+    assert len(titles) == 1, f"one title (a `# ` heading) per chapter, found {titles}"
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and "parameters" in code[0].metadata.get("tags", []), (
         "first code cell must be tagged parameters"

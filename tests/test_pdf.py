@@ -105,3 +105,26 @@ def test_explorers_print_their_first_frame_and_where_they_are_live(text):
     lines = _norm(text).count("interactive figure, first of its")
     assert lines == explorers > 0, f"{lines} explorer lines for {explorers} explorers"
     assert "github.io/" in text
+
+
+def test_chapters_are_numbered_as_on_the_web(text):
+    """Chapter k of the numbered parts is "Chapter k" in the PDF's running heads, as in the HTML.
+
+    The HTML numbers only the chapters of parts marked ``numbered: true``; a LaTeX build that
+    numbered the notation page too would shift every chapter by one (and disagree with the
+    exercise and theorem numbers, which come from the HTML numbering).
+    """
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    numbered = [c["file"] for p in toc["parts"] if p.get("numbered") for c in p["chapters"]]
+    others = [c["file"] for p in toc["parts"] if not p.get("numbered") for c in p["chapters"]]
+    body = _norm(text)
+    wrong = [
+        f"{k} {doc}"
+        for k, doc in enumerate(numbered, 1)
+        if f"chapter {k}. {' '.join(_norm(_title(doc)).split()[:3])}" not in body
+    ]
+    assert not wrong, f"chapters without their number in the PDF's running heads: {wrong}"
+    unnumbered = [
+        doc for doc in others if re.search(rf"chapter \d+\. {re.escape(_norm(_title(doc)))}", body)
+    ]
+    assert not unnumbered, f"front or back matter numbered as chapters: {unnumbered}"
