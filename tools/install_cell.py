@@ -22,7 +22,7 @@ except ImportError:
 for md in sorted((ROOT / "book").glob("[0-9][0-9]_*.md")):
     t = md.read_text()
     t = re.sub(
-        r"```\{code-cell\} ipython3\n:tags: \[remove-cell\]\n\n# Colab and Binder: install.*?\n```\n\n",
+        r"```\{code-cell\} ipython3\n:tags: \[remove-cell\]\n\n# Colab(?:,| and) Binder: install.*?\n```\n\n",
         "",
         t,
         flags=re.S,
