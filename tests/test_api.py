@@ -670,6 +670,48 @@ CASES.update(
     }
 )  # chapter 04
 
+CASES.update(
+    {  # chapter 09: sharpness along training and linear stability
+        "dlt.measure.sharpness.full_hessian": Case(
+            lambda **kw: dlt.curvature.full_hessian(
+                nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
+            ),
+            lambda: _net_xy(),
+            ("X", "y"),
+        ),
+        "dlt.measure.sharpness.output_jacobian": Case(
+            lambda **kw: dlt.curvature.output_jacobian(
+                nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
+            ),
+            lambda: dict(X=t64(6, 2)),
+            ("X",),
+        ),
+        "dlt.measure.sharpness.SharpnessCallback": Case(
+            lambda **kw: dlt.curvature.SharpnessCallback(**kw).X,
+            lambda: _net_xy(every=2),
+            ("X", "y"),
+        ),
+        "dlt.theory.stability.sgd_mean_square_rate": Case(
+            dlt.curvature.sgd_mean_square_rate,
+            lambda: dict(G=t64(3, 5), lr=0.2),
+            ("G",),
+            "none",
+        ),
+        "dlt.theory.stability.stability_thresholds": Case(
+            dlt.curvature.stability_thresholds,
+            lambda: dict(G=t64(3, 5)),
+            ("G",),
+            "none",
+        ),
+        "dlt.theory.stability.StabilityThresholds": Case(
+            dlt.curvature.StabilityThresholds,
+            lambda: dict(gd=2.0, sgd=1.0, trace=1.0, per_sample=0.5),
+            (),
+            "none",
+        ),
+    }
+)
+
 # Public callables that are not functions of data: their behaviour is tested in their own files.
 EXEMPT = {
     "dlt.core.activations.Activation": "a registry record; its entries are tested in test_kernels.py",

@@ -3,13 +3,14 @@
 The empirical NTK and the distance between kernels; feature movement, alignment and the
 coordinate check of feature learning; the normalized margin of linear classifiers; and the
 curvature of a training loss (Hessian-vector products, the top Hessian eigenvalue,
-Hutchinson's trace).
+Hutchinson's trace, the full Hessian of a small model, the sharpness along training).
 """
 
 from .features import coordinate_sizes, feature_movement, hidden_features, weight_alignment
 from .hessian import TopEigen, hessian_trace, hvp, top_hessian_eigenvalue
 from .margins import margin
 from .ntk import empirical_ntk, kernel_distance
+from .sharpness import SharpnessCallback, full_hessian, output_jacobian
 
 __all__ = [
     # tangent kernels
@@ -26,4 +27,7 @@ __all__ = [
     "top_hessian_eigenvalue",
     "hessian_trace",
     "TopEigen",
+    "full_hessian",
+    "output_jacobian",
+    "SharpnessCallback",
 ]
