@@ -64,11 +64,10 @@ def kl(q: object, p: object) -> torch.Tensor:
     >>> float(kl(0.3, 0.3))
     0.0
     """
-    q, p = _probabilities(q, "q"), _probabilities(p, "p")
-    q, p = torch.broadcast_tensors(q, p)
-    zero = torch.zeros((), dtype=q.dtype, device=q.device)
-    a = torch.where(q > 0, q * (torch.log(q) - torch.log(p)), zero)
-    b = torch.where(q < 1, (1 - q) * (torch.log1p(-q) - torch.log1p(-p)), zero)
+    qt, pt = torch.broadcast_tensors(_probabilities(q, "q"), _probabilities(p, "p"))
+    zero = torch.zeros((), dtype=qt.dtype, device=qt.device)
+    a = torch.where(qt > 0, qt * (torch.log(qt) - torch.log(pt)), zero)
+    b = torch.where(qt < 1, (1 - qt) * (torch.log1p(-qt) - torch.log1p(-pt)), zero)
     return a + b
 
 
