@@ -103,6 +103,8 @@ def test_pac_bayes_bound_union_over_the_grids():
     assert np.allclose(r.bounds.numpy(), brute, atol=1e-12)
     i, j = np.unravel_index(brute.argmin(), brute.shape)
     assert (r.prior, r.posterior) == (i, j) and float(r.bound) == pytest.approx(brute.min())
+    want = [float(gm.kl_inverse(e, math.log(2 * 3 / delta_mc) / m)) for e in errors]
+    assert r.train_bounds.tolist() == pytest.approx(want)
     assert float(r.complexity) == pytest.approx(
         (kls[i, j] + math.log(4 * math.sqrt(n) / delta)) / n
     )

@@ -133,10 +133,10 @@ class PacBayesBound(NamedTuple):
     """The PAC-Bayes bound over a grid of (prior, posterior) scales and its best cell.
 
     ``bounds[i, j]`` is the bound with prior scale ``i`` and posterior scale ``j``, after both
-    union bounds; ``prior`` and ``posterior`` index the smallest; ``bound``, ``kl``,
-    ``mc_error`` (the Monte Carlo training error), ``train_bound`` (its kl-inverse upper
-    bound) and ``complexity`` (:math:`(\\mathrm{KL} + \\ln(2\\sqrt n\\,k/\\delta))/n`) are at
-    that cell.
+    union bounds, ``mc_errors[j]`` the Monte Carlo training error of posterior ``j`` and
+    ``train_bounds[j]`` its kl-inverse upper bound; ``prior`` and ``posterior`` index the
+    smallest bound; ``bound``, ``kl``, ``mc_error``, ``train_bound`` and ``complexity``
+    (:math:`(\\mathrm{KL} + \\ln(2\\sqrt n\\,k/\\delta))/n`) are at that cell.
 
     Examples
     --------
@@ -153,6 +153,8 @@ class PacBayesBound(NamedTuple):
     mc_error: torch.Tensor
     train_bound: torch.Tensor
     complexity: torch.Tensor
+    mc_errors: torch.Tensor
+    train_bounds: torch.Tensor
 
 
 def pac_bayes_bound(
@@ -226,7 +228,9 @@ def pac_bayes_bound(
     flat = int(torch.argmin(bounds))
     i, j = divmod(flat, r)
     c = (kls[i, j] + math.log(2 * k * math.sqrt(n) / delta)) / n
-    return PacBayesBound(bounds, bounds[i, j], i, j, kls[i, j], errors[j], train[j], c.to(train))
+    return PacBayesBound(
+        bounds, bounds[i, j], i, j, kls[i, j], errors[j], train[j], c.to(train), errors, train
+    )
 
 
 def vc_bound(error: float, vc_dimension: int, n: int, delta: float) -> float:
