@@ -36,7 +36,7 @@ def posterior_errors(
 
     with the same draws :math:`z_j` for every :math:`\sigma` (common random numbers, so the
     errors of neighbouring scales are compared with little noise; for each :math:`\sigma`
-    alone the draws are still independent, as :func:`dlt.theory.mc_error_bound` needs).
+    alone the draws are still independent, as :func:`dlt.generalization_measures.mc_error_bound` needs).
     Evaluated for all draws at once with ``torch.func.vmap``.
 
     Parameters

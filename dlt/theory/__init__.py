@@ -3,7 +3,7 @@
 Infinite-width kernels and kernel gradient-descent dynamics, limiting risks of ridge(less)
 regression, effective ranks and the benign-overfitting bound, the optimal one-step
 in-context predictor and the exact Bayes predictors of in-context regression, and the
-generalization bounds of :mod:`dlt.theory.bounds` and :mod:`dlt.theory.kl`
+generalization bounds of ``dlt.theory.bounds`` and ``dlt.theory.kl``
 (the kl inverse, PAC-Bayes-kl, VC).
 """
 
