@@ -747,6 +747,8 @@ CASES.update(
                 mc_error=t64(1)[0],
                 train_bound=t64(1)[0],
                 complexity=t64(1)[0],
+                mc_errors=t64(1),
+                train_bounds=t64(1),
             ),
             (),
             "none",

@@ -39,7 +39,7 @@ def mc_error_bound(error: object, samples: int, delta: float) -> torch.Tensor:
 
     If :math:`\hat e_m` is the mean error of :math:`m` independent draws :math:`h_j \sim Q`
     on a fixed sample, then with probability at least :math:`1-\delta` over the draws
-    (Langford & Caruana 2001; Dziugaite & Roy 2017, Theorem 2.5)
+    (Langford & Caruana 2001; used so by Dziugaite & Roy 2017)
 
     .. math:: \hat L_S(Q) \le \operatorname{kl}^{-1}\Big(\hat e_m, \frac{\ln(2/\delta)}{m}\Big).
 

@@ -167,7 +167,7 @@ def gaussian_kl(mean_q: object, mean_p: object, sigma_q: object, sigma_p: object
     References
     ----------
     Dziugaite & Roy (2017), Computing nonvacuous generalization bounds for deep (stochastic)
-    neural networks with many more parameters than training data, UAI, eq. (5).
+    neural networks with many more parameters than training data, UAI.
 
     Examples
     --------
