@@ -5,6 +5,7 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.kernels` infinite-width kernels and kernel methods
 - :mod:`dlt.ntk` empirical NTKs, linearized and output-scaled networks
 - :mod:`dlt.feature_learning` lazy versus rich training: parameterizations, feature movement, muP
+- :mod:`dlt.generalization_measures` PAC-Bayes and VC bounds, complexity measures, Kendall's tau
 - :mod:`dlt.interpolation` min-norm and ridge interpolation, risk formulas, effective ranks
 - :mod:`dlt.curvature` Hessian-vector products, sharpness and Hessian trace
 - :mod:`dlt.implicit_bias` max-margin classifiers, margins, logistic descent, diagonal networks
@@ -29,6 +30,7 @@ from . import (
     curvature,
     data,
     feature_learning,
+    generalization_measures,
     icl,
     implicit_bias,
     interpolation,
@@ -52,6 +54,7 @@ __all__ = [
     "data",
     "device",
     "feature_learning",
+    "generalization_measures",
     "icl",
     "implicit_bias",
     "interpolation",

@@ -2,14 +2,14 @@
 
 Hessian-vector products by ``torch.func``, the top Hessian eigenvalue by power iteration,
 Hutchinson's estimate of the Hessian's trace and the full Hessian of a small model
-(``dlt.measure.hessian``, ``dlt.measure.sharpness``); a :func:`dlt.train.fit` callback that
+(``dlt.measure.hessian``, ``dlt.measure.tracking``); a :func:`dlt.train.fit` callback that
 records the sharpness every k steps; the per-sample output gradients of a model; and the
 linear-stability thresholds of gradient descent and batch-1 SGD at an interpolating minimum
 (``dlt.theory.stability``).
 """
 
 from .measure.hessian import TopEigen, hessian_trace, hvp, top_hessian_eigenvalue
-from .measure.sharpness import SharpnessCallback, full_hessian, output_jacobian
+from .measure.tracking import SharpnessCallback, full_hessian, output_jacobian
 from .theory.stability import StabilityThresholds, sgd_mean_square_rate, stability_thresholds
 
 __all__ = [

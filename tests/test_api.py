@@ -672,21 +672,21 @@ CASES.update(
 
 CASES.update(
     {  # chapter 09: sharpness along training and linear stability
-        "dlt.measure.sharpness.full_hessian": Case(
+        "dlt.measure.tracking.full_hessian": Case(
             lambda **kw: dlt.curvature.full_hessian(
                 nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
             ),
             lambda: _net_xy(),
             ("X", "y"),
         ),
-        "dlt.measure.sharpness.output_jacobian": Case(
+        "dlt.measure.tracking.output_jacobian": Case(
             lambda **kw: dlt.curvature.output_jacobian(
                 nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
             ),
             lambda: dict(X=t64(6, 2)),
             ("X",),
         ),
-        "dlt.measure.sharpness.SharpnessCallback": Case(
+        "dlt.measure.tracking.SharpnessCallback": Case(
             lambda **kw: dlt.curvature.SharpnessCallback(**kw).X,
             lambda: _net_xy(every=2),
             ("X", "y"),
@@ -706,6 +706,152 @@ CASES.update(
         "dlt.theory.stability.StabilityThresholds": Case(
             dlt.curvature.StabilityThresholds,
             lambda: dict(gd=2.0, sgd=1.0, trace=1.0, per_sample=0.5),
+            (),
+            "none",
+        ),
+    }
+)  # chapter 09
+
+
+def _mlp_xy(**kw):
+    X = t64(12, 3)
+    return dict(X=X, y=(X[:, 0] > 0).long(), **kw)
+
+
+def _mlp_call(fn):
+    def call(**kw):
+        net = nets.MLP([3, 5, 2], seed=0, dtype=kw["X"].dtype)
+        return fn(net, **kw)
+
+    return call
+
+
+CASES.update(
+    {  # chapter 07
+        "dlt.theory.kl.kl": Case(
+            dlt.generalization_measures.kl,
+            lambda: dict(q=torch.tensor([0.1, 0.5], dtype=torch.float64), p=t64(2).sigmoid()),
+            ("q", "p"),
+        ),
+        "dlt.theory.kl.kl_inverse": Case(
+            dlt.generalization_measures.kl_inverse,
+            lambda: dict(
+                q=torch.tensor([0.0, 0.2], dtype=torch.float64),
+                c=torch.tensor([0.1, 0.3], dtype=torch.float64),
+            ),
+            ("q", "c"),
+        ),
+        "dlt.theory.kl.gaussian_kl": Case(
+            dlt.generalization_measures.gaussian_kl,
+            lambda: dict(
+                mean_q=t64(4),
+                mean_p=t64(4, seed=1),
+                sigma_q=t64(4).abs() + 0.1,
+                sigma_p=t64(4, seed=2).abs() + 0.1,
+            ),
+            ("mean_q", "mean_p", "sigma_q", "sigma_p"),
+        ),
+        "dlt.theory.bounds.mc_error_bound": Case(
+            dlt.generalization_measures.mc_error_bound,
+            lambda: dict(
+                error=torch.tensor([0.0, 0.1], dtype=torch.float64), samples=20, delta=0.01
+            ),
+            ("error",),
+        ),
+        "dlt.theory.bounds.pac_bayes_kl_bound": Case(
+            dlt.generalization_measures.pac_bayes_kl_bound,
+            lambda: dict(
+                error=torch.tensor([0.0, 0.1], dtype=torch.float64),
+                kl_divergence=torch.tensor([10.0, 50.0], dtype=torch.float64),
+                n=1000,
+                delta=0.05,
+            ),
+            ("error", "kl_divergence"),
+        ),
+        "dlt.theory.bounds.pac_bayes_bound": Case(
+            dlt.generalization_measures.pac_bayes_bound,
+            lambda: dict(
+                mc_errors=torch.tensor([0.0, 0.1], dtype=torch.float64),
+                kl_divergences=t64(3, 2).abs() * 100,
+                n=1000,
+                samples=20,
+            ),
+            ("mc_errors", "kl_divergences"),
+        ),
+        "dlt.theory.bounds.PacBayesBound": Case(
+            dlt.generalization_measures.PacBayesBound,
+            lambda: dict(
+                bounds=t64(1, 1),
+                bound=t64(1)[0],
+                prior=0,
+                posterior=0,
+                kl=t64(1)[0],
+                mc_error=t64(1)[0],
+                train_bound=t64(1)[0],
+                complexity=t64(1)[0],
+                mc_errors=t64(1),
+                train_bounds=t64(1),
+            ),
+            (),
+            "none",
+        ),
+        "dlt.theory.bounds.vc_bound": Case(
+            dlt.generalization_measures.vc_bound,
+            lambda: dict(error=0.0, vc_dimension=100, n=1000, delta=0.05),
+            (),
+            "none",
+        ),
+        "dlt.measure.complexity.zero_one_error": Case(
+            _mlp_call(dlt.generalization_measures.zero_one_error), _mlp_xy, ("X",), "none"
+        ),
+        "dlt.measure.complexity.distance_from_init": Case(
+            lambda **kw: dlt.generalization_measures.distance_from_init(
+                nets.MLP([3, 5, 2], seed=0, dtype=kw["dtype"]),
+                nets.MLP([3, 5, 2], seed=1, dtype=kw["dtype"]),
+            ),
+            lambda: dict(dtype=torch.float64),
+            (),
+            "none",
+        ),
+        "dlt.measure.complexity.spectral_norm_product": Case(
+            lambda **kw: dlt.generalization_measures.spectral_norm_product(
+                nets.MLP([3, 5, 2], seed=0, dtype=kw["dtype"])
+            ),
+            lambda: dict(dtype=torch.float64),
+            (),
+            "none",
+        ),
+        "dlt.measure.complexity.path_norm": Case(
+            lambda **kw: dlt.generalization_measures.path_norm(
+                nets.MLP([3, 5, 2], seed=0, dtype=kw["dtype"])
+            ),
+            lambda: dict(dtype=torch.float64),
+            (),
+            "none",
+        ),
+        "dlt.measure.perturbation.posterior_errors": Case(
+            _mlp_call(dlt.generalization_measures.posterior_errors),
+            lambda: _mlp_xy(sigmas=torch.tensor([0.0, 0.5], dtype=torch.float64), samples=4),
+            ("X", "sigmas"),
+        ),
+        "dlt.measure.perturbation.sharpness": Case(
+            _mlp_call(dlt.generalization_measures.sharpness),
+            lambda: _mlp_xy(samples=4, iters=5),
+            ("X",),
+            "none",
+        ),
+        "dlt.measure.perturbation.Sharpness": Case(
+            dlt.generalization_measures.Sharpness, lambda: dict(sigma=0.5, value=4.0), (), "none"
+        ),
+        "dlt.measure.ranking.kendall_tau": Case(
+            dlt.generalization_measures.kendall_tau,
+            lambda: dict(x=t64(6), y=t64(6, seed=1), resamples=50),
+            ("x", "y"),
+            "none",
+        ),
+        "dlt.measure.ranking.KendallTau": Case(
+            dlt.generalization_measures.KendallTau,
+            lambda: dict(tau=0.5, null_std=0.2, low=0.1, high=0.8, runs=10),
             (),
             "none",
         ),

@@ -33,6 +33,7 @@ FACES = {
     "icl",
     "scaling",
     "feature_learning",
+    "generalization_measures",
     "check",
     "viz",
     "lessons",

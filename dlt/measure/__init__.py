@@ -1,16 +1,22 @@
 """Kind ``measure``: empirical quantities of a trained or random model (imports ``core``, ``nets``).
 
 The empirical NTK and the distance between kernels; feature movement, alignment and the
-coordinate check of feature learning; the normalized margin of linear classifiers; and the
+coordinate check of feature learning; the normalized margin of linear classifiers; the
 curvature of a training loss (Hessian-vector products, the top Hessian eigenvalue,
-Hutchinson's trace, the full Hessian of a small model, the sharpness along training).
+Hutchinson's trace, the full Hessian of a small model, the sharpness along training); and
+the complexity measures of a trained classifier compared with its generalization gap
+(distance from initialization, spectral-norm product, path norm, PAC-Bayes flatness, the
+error of Gaussian weight perturbations, Kendall's tau).
 """
 
+from .complexity import distance_from_init, path_norm, spectral_norm_product, zero_one_error
 from .features import coordinate_sizes, feature_movement, hidden_features, weight_alignment
 from .hessian import TopEigen, hessian_trace, hvp, top_hessian_eigenvalue
 from .margins import margin
 from .ntk import empirical_ntk, kernel_distance
-from .sharpness import SharpnessCallback, full_hessian, output_jacobian
+from .perturbation import Sharpness, posterior_errors, sharpness
+from .ranking import KendallTau, kendall_tau
+from .tracking import SharpnessCallback, full_hessian, output_jacobian
 
 __all__ = [
     # tangent kernels
@@ -30,4 +36,14 @@ __all__ = [
     "full_hessian",
     "output_jacobian",
     "SharpnessCallback",
+    # complexity measures
+    "zero_one_error",
+    "distance_from_init",
+    "spectral_norm_product",
+    "path_norm",
+    "posterior_errors",
+    "sharpness",
+    "Sharpness",
+    "kendall_tau",
+    "KendallTau",
 ]

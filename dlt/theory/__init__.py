@@ -2,6 +2,29 @@
 
 Infinite-width kernels and kernel gradient-descent dynamics, limiting risks of ridge(less)
 regression, effective ranks and the benign-overfitting bound, the optimal one-step
-in-context predictor and the exact Bayes predictors of in-context regression, and the
-linear-stability thresholds of gradient descent and batch-1 SGD at an interpolating minimum.
+in-context predictor and the exact Bayes predictors of in-context regression, the
+linear-stability thresholds of gradient descent and batch-1 SGD at an interpolating minimum,
+and the generalization bounds of ``dlt.theory.bounds`` and ``dlt.theory.kl``
+(the kl inverse, PAC-Bayes-kl, VC).
 """
+
+from .bounds import (
+    PacBayesBound,
+    mc_error_bound,
+    pac_bayes_bound,
+    pac_bayes_kl_bound,
+    vc_bound,
+)
+from .kl import gaussian_kl, kl, kl_inverse
+
+__all__ = [
+    # generalization bounds
+    "kl",
+    "kl_inverse",
+    "gaussian_kl",
+    "mc_error_bound",
+    "pac_bayes_kl_bound",
+    "pac_bayes_bound",
+    "PacBayesBound",
+    "vc_bound",
+]
