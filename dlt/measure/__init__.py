@@ -3,10 +3,11 @@
 The empirical NTK and the distance between kernels; feature movement, alignment and the
 coordinate check of feature learning; the normalized margin of linear classifiers; and the
 curvature of a training loss (Hessian-vector products, the top Hessian eigenvalue,
-Hutchinson's trace).
+Hutchinson's trace); the Fourier spectrum of a token embedding and grokking times.
 """
 
 from .features import coordinate_sizes, feature_movement, hidden_features, weight_alignment
+from .fourier import fourier_power, grokking_time, top_frequency_share
 from .hessian import TopEigen, hessian_trace, hvp, top_hessian_eigenvalue
 from .margins import margin
 from .ntk import empirical_ntk, kernel_distance
@@ -26,4 +27,8 @@ __all__ = [
     "top_hessian_eigenvalue",
     "hessian_trace",
     "TopEigen",
+    # Fourier spectra of embeddings and grokking times
+    "fourier_power",
+    "top_frequency_share",
+    "grokking_time",
 ]
