@@ -42,6 +42,12 @@ class ModularData(NamedTuple):
 
     ``X_*`` hold token pairs ``(a, b)`` as int64 of shape (n, 2), ``y_*`` the labels
     ``a o b mod p`` of shape (n,); ``p`` is the modulus and ``operation`` its name.
+
+    Examples
+    --------
+    >>> d = modular_arithmetic(3, "mul", 0.5, seed=0)
+    >>> d.p, d.operation, d.X_train.shape
+    (3, 'mul', torch.Size([4, 2]))
     """
 
     X_train: torch.Tensor

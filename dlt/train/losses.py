@@ -26,7 +26,9 @@ def _ensemble_cross_entropy(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     # outputs (members, n, classes) of independent networks: the sum of their mean losses,
     # so each member's gradient is that of its own cross-entropy
     if out.ndim != 3:
-        raise ValueError(f"ensemble_cross_entropy needs outputs (members, n, classes), got {tuple(out.shape)}")
+        raise ValueError(
+            f"ensemble_cross_entropy needs outputs (members, n, classes), got {tuple(out.shape)}"
+        )
     m = out.shape[0]
     return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.long().repeat(m)) * m
 
