@@ -83,7 +83,7 @@ def modular_arithmetic(
     p : int
         Modulus, at least 2; ``"div"`` needs a prime.
     operation : {"add", "sub", "mul", "div", "x2+y2"}
-        The operation (see :data:`OPERATIONS`).
+        The operation (the keys of ``OPERATIONS``).
     train_fraction : float
         Fraction of the table used for training, in (0, 1); both sets get at least one row.
     seed : int or torch.Generator

@@ -2,8 +2,8 @@ r"""Fourier spectra of token embeddings over :math:`\mathbb Z_p`, and grokking t
 
 Nanda et al. (2023) found that networks that grok modular addition embed each token
 :math:`a` through a few waves :math:`\cos(2\pi k a/p), \sin(2\pi k a/p)`: the embedding's
-power concentrates on a handful of frequencies :math:`k`. :func:`fourier_power` measures
-that spectrum, :func:`top_frequency_share` the concentration, and :func:`grokking_time`
+power concentrates on a handful of frequencies :math:`k`. :func:`dlt.grokking.fourier_power` measures
+that spectrum, :func:`dlt.grokking.top_frequency_share` the concentration, and :func:`dlt.grokking.grokking_time`
 reads the step at which an accuracy curve first reaches a threshold.
 """
 

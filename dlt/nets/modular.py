@@ -1,6 +1,6 @@
 r"""The grokking network: learned token embeddings, concatenated, one hidden layer.
 
-:class:`ModularMLP` trains several independent copies ("members": seeds) at once with
+:class:`dlt.grokking.ModularMLP` trains several independent copies ("members": seeds) at once with
 batched matrix products, so the seeds of a grokking experiment cost one run.
 """
 
@@ -42,7 +42,7 @@ class ModularMLP(nn.Module):
     members : int
         Number of independent networks trained side by side (>= 1).
     activation : str
-        A name of :mod:`dlt.core.activations` (e.g. ``"relu"``, ``"quadratic"`` if registered).
+        A name of :mod:`dlt.core.activations` (``"relu"``, ``"tanh"``, ``"erf"``, ``"identity"``).
     output_scale : float
         :math:`\alpha > 0`.
     init_scale : float

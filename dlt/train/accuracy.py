@@ -1,6 +1,6 @@
-r"""Training with accuracy curves: :func:`fit` plus the train and test accuracy of each member.
+r"""Training with accuracy curves: :func:`dlt.train.fit` plus the train and test accuracy of each member.
 
-Grokking is read off two curves, train and test accuracy against steps. :func:`fit_accuracy`
+Grokking is read off two curves, train and test accuracy against steps. :func:`dlt.grokking.fit_accuracy`
 trains a classifier through :func:`dlt.train.fit` (AdamW, full batch) and records both
 curves for every member of a model whose outputs are ``(members, n, classes)``, optionally
 stopping once every member reaches a test accuracy.
@@ -62,7 +62,7 @@ class AccuracyCurves:
     """What :func:`fit_accuracy` recorded.
 
     ``step`` (T,) the recorded steps; ``train`` and ``test`` (T, members) the accuracies;
-    ``history`` the :class:`History` of :func:`fit` (training loss at the same steps).
+    ``history`` the :class:`dlt.train.History` of :func:`dlt.train.fit` (training loss at the same steps).
 
     Examples
     --------
@@ -99,7 +99,7 @@ def fit_accuracy(
     r"""Train a classifier full-batch with AdamW and record train and test accuracy per member.
 
     Minimizes the sum over members of each member's mean cross-entropy (the
-    ``"ensemble_cross_entropy"`` loss of :func:`fit`; since AdamW acts coordinate-wise,
+    ``"ensemble_cross_entropy"`` loss of :func:`dlt.train.fit`; since AdamW acts coordinate-wise,
     each member follows exactly its own AdamW trajectory) with decoupled weight decay
     :math:`\theta \leftarrow \theta - \eta\lambda\theta` (Loshchilov and Hutter 2019).
 
