@@ -11,6 +11,7 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.implicit_bias` max-margin classifiers, margins, logistic descent, diagonal networks
 - :mod:`dlt.icl` in-context regression: prompts, attention models, GD constructions, Bayes predictors
 - :mod:`dlt.scaling` batch size: the exact risk of minibatch SGD, the critical batch size, noise scales
+- :mod:`dlt.grokking` modular arithmetic, the grokking network, Fourier spectra of embeddings, grokking times
 
 and the shared pieces under their own names: :mod:`dlt.data` (synthetic data),
 :mod:`dlt.nets` (networks), :mod:`dlt.train` (the one training loop), :mod:`dlt.check`
@@ -31,6 +32,7 @@ from . import (
     data,
     feature_learning,
     generalization_measures,
+    grokking,
     icl,
     implicit_bias,
     interpolation,
@@ -55,6 +57,7 @@ __all__ = [
     "device",
     "feature_learning",
     "generalization_measures",
+    "grokking",
     "icl",
     "implicit_bias",
     "interpolation",

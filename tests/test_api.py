@@ -858,6 +858,86 @@ CASES.update(
     }
 )
 
+CASES.update(  # chapter 11
+    {
+        "dlt.data.modular.modular_arithmetic": Case(
+            lambda **kw: dlt.grokking.modular_arithmetic(**kw).X_train,
+            lambda: dict(p=7, operation="add", train_fraction=0.5, seed=1),
+            (),
+            "none",
+        ),
+        "dlt.data.modular.ModularData": Case(
+            dlt.grokking.ModularData,
+            lambda: dict(
+                X_train=torch.zeros(1, 2),
+                y_train=torch.zeros(1),
+                X_test=torch.zeros(1, 2),
+                y_test=torch.zeros(1),
+                p=2,
+                operation="add",
+            ),
+            (),
+            "none",
+        ),
+        "dlt.data.modular.one_hot_pairs": Case(
+            dlt.grokking.one_hot_pairs, lambda: dict(X=torch.tensor([[0, 1]]), p=3), (), "none"
+        ),
+        "dlt.measure.fourier.fourier_power": Case(
+            dlt.grokking.fourier_power, lambda: dict(embedding=t64(7, 3)), ("embedding",)
+        ),
+        "dlt.measure.fourier.top_frequency_share": Case(
+            dlt.grokking.top_frequency_share,
+            lambda: dict(embedding=t64(7, 3), k=2),
+            ("embedding",),
+        ),
+        "dlt.measure.fourier.grokking_time": Case(
+            dlt.grokking.grokking_time,
+            lambda: dict(
+                steps=torch.arange(3.0, dtype=torch.float64),
+                accuracy=torch.tensor([0.1, 0.97, 0.5], dtype=torch.float64),
+                threshold=0.95,
+            ),
+            ("steps", "accuracy"),
+            "float64",
+        ),
+        "dlt.nets.modular.ModularMLP": Case(
+            lambda **kw: dlt.grokking.ModularMLP(5, embed_dim=2, hidden=3, **kw)(
+                torch.tensor([[0, 1]])
+            ).detach(),
+            lambda: dict(members=2, seed=0, dtype=torch.float64),
+        ),
+        "dlt.train.accuracy.member_accuracy": Case(
+            dlt.grokking.member_accuracy,
+            lambda: dict(outputs=t64(2, 3, 4), y=torch.tensor([0, 1, 3])),
+            ("outputs",),
+            "float64",
+        ),
+        "dlt.train.accuracy.fit_accuracy": Case(
+            lambda **kw: (
+                dlt.grokking.fit_accuracy(
+                    dlt.grokking.ModularMLP(5, embed_dim=2, hidden=3, seed=0),
+                    *dlt.grokking.modular_arithmetic(5, seed=0)[:4],
+                    **kw,
+                ).test
+            ),
+            lambda: dict(steps=3, record_every=1),
+            (),
+            "float64",
+        ),
+        "dlt.train.accuracy.AccuracyCurves": Case(
+            dlt.grokking.AccuracyCurves,
+            lambda: dict(
+                step=torch.zeros(1),
+                train=torch.zeros(1, 1),
+                test=torch.zeros(1, 1),
+                history=dlt.train.History(),
+            ),
+            (),
+            "none",
+        ),
+    }
+)
+
 # Public callables that are not functions of data: their behaviour is tested in their own files.
 EXEMPT = {
     "dlt.core.activations.Activation": "a registry record; its entries are tested in test_kernels.py",

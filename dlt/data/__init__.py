@@ -6,6 +6,7 @@ result to ``device``; label noise is a standard deviation named ``noise``.
 
 from .inputs import circle, gaussian_mixture, sphere, teacher_regression
 from .linear import gaussian_linear_regression
+from .modular import OPERATIONS, ModularData, modular_arithmetic, one_hot_pairs
 from .patches import signal_noise_patches
 from .prompts import (
     FAMILIES,
@@ -34,6 +35,11 @@ __all__ = [
     "single_index",
     "BinaryTeacher",
     "binary_teacher",
+    # modular arithmetic (grokking)
+    "OPERATIONS",
+    "ModularData",
+    "modular_arithmetic",
+    "one_hot_pairs",
     # in-context regression prompts
     "FAMILIES",
     "MixturePrompts",

@@ -3,14 +3,16 @@
 The empirical NTK and the distance between kernels; feature movement, alignment and the
 coordinate check of feature learning; the normalized margin of linear classifiers; the
 curvature of a training loss (Hessian-vector products, the top Hessian eigenvalue,
-Hutchinson's trace, the full Hessian of a small model, the sharpness along training); and
-the complexity measures of a trained classifier compared with its generalization gap
-(distance from initialization, spectral-norm product, path norm, PAC-Bayes flatness, the
-error of Gaussian weight perturbations, Kendall's tau).
+Hutchinson's trace, the full Hessian of a small model, the sharpness along training); the
+complexity measures of a trained classifier compared with its generalization gap (distance
+from initialization, spectral-norm product, path norm, PAC-Bayes flatness, the error of
+Gaussian weight perturbations, Kendall's tau); and the Fourier spectrum of a token embedding
+and grokking times.
 """
 
 from .complexity import distance_from_init, path_norm, spectral_norm_product, zero_one_error
 from .features import coordinate_sizes, feature_movement, hidden_features, weight_alignment
+from .fourier import fourier_power, grokking_time, top_frequency_share
 from .hessian import TopEigen, hessian_trace, hvp, top_hessian_eigenvalue
 from .margins import margin
 from .ntk import empirical_ntk, kernel_distance
@@ -46,4 +48,8 @@ __all__ = [
     "Sharpness",
     "kendall_tau",
     "KendallTau",
+    # Fourier spectra of embeddings and grokking times
+    "fourier_power",
+    "top_frequency_share",
+    "grokking_time",
 ]

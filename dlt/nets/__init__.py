@@ -6,6 +6,7 @@
 - :class:`LinearSelfAttention`, :class:`SoftmaxTransformer` models of in-context regression;
 - :func:`dlt.interpolation.random_features` a frozen random first layer;
 - :class:`DiagonalNet` the diagonal linear network of Woodworth et al. (2020);
+- :class:`ModularMLP` embeddings and one hidden layer for modular arithmetic (grokking);
 - :class:`Linearized`, :class:`OutputScaled` models built from a model (lazy training).
 """
 
@@ -14,6 +15,7 @@ from .cnn import PatchCNN
 from .diagonal import DiagonalNet
 from .features import random_features
 from .mlp import MLP, Layer, Trace
+from .modular import ModularMLP
 from .parameterization import PARAMETERIZATIONS, layer_scales
 from .wrappers import Linearized, OutputScaled, linearize
 
@@ -30,6 +32,7 @@ __all__ = [
     "SoftmaxTransformer",
     "random_features",
     "DiagonalNet",
+    "ModularMLP",
     # models built from a model
     "Linearized",
     "linearize",

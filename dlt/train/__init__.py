@@ -1,5 +1,6 @@
 """Kind ``train``: the one training loop of the book, with its losses and optimizers (imports ``core``)."""
 
+from .accuracy import AccuracyCurves, fit_accuracy, member_accuracy
 from .linear import LogisticPath, logistic_descent
 from .loop import History, fit, minibatch_indices, progress_enabled
 from .losses import LOSSES, OPTIMIZERS
@@ -13,4 +14,7 @@ __all__ = [
     "OPTIMIZERS",
     "LogisticPath",
     "logistic_descent",
+    "AccuracyCurves",
+    "fit_accuracy",
+    "member_accuracy",
 ]
