@@ -138,6 +138,7 @@ def test_vc_bound_by_hand_and_shattering():
         (lambda: gm.mc_error_bound(0.1, 10, 1.0), "delta"),
         (lambda: gm.pac_bayes_kl_bound(0.1, -1.0, 100, 0.05), "kl_divergence"),
         (lambda: gm.pac_bayes_kl_bound(0.1, 1.0, 0, 0.05), "n must be"),
+        (lambda: gm.pac_bayes_kl_bound(0.1, 1.0, 7, 0.05), "n must be"),
         (lambda: gm.pac_bayes_bound(torch.zeros(3), torch.zeros(2, 2), 100, 10), "kl_divergences"),
         (
             lambda: gm.pac_bayes_bound(torch.zeros(2), torch.zeros(2, 2), 100, 10, delta_mc=0),

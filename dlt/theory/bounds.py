@@ -93,7 +93,8 @@ def pac_bayes_kl_bound(error: object, kl_divergence: object, n: int, delta: floa
     kl_divergence : float or Tensor (broadcastable with ``error``)
         :math:`\operatorname{KL}(Q\|P) \ge 0`.
     n : int
-        Number of training samples (``>= 1``).
+        Number of training samples, ``n >= 8`` (Maurer's constant :math:`2\sqrt n` is proved
+        for :math:`n \ge 8`; smaller samples raise ``ValueError``).
     delta : float
         Failure probability in (0, 1).
 
@@ -118,7 +119,7 @@ def pac_bayes_kl_bound(error: object, kl_divergence: object, n: int, delta: floa
     >>> round(float(b), 5)
     0.00083
     """
-    n = check_int(n, "n", minimum=1)
+    n = check_int(n, "n", minimum=8)  # Maurer's ln(2 sqrt(n) / delta) is proved for n >= 8
     delta = check_fraction(delta, "delta", low_open=True, high_open=True)
     e = _probabilities(error, "error")
     k = as_tensor(
@@ -187,7 +188,8 @@ def pac_bayes_bound(
     kl_divergences : Tensor of shape (k, r)
         :math:`\operatorname{KL}(Q_j\|P_i) \ge 0`.
     n, samples : int
-        Training-set size and draws per posterior (both ``>= 1``).
+        Training-set size ``n >= 8`` (as in :func:`pac_bayes_kl_bound`) and draws per
+        posterior ``samples >= 1``.
     delta, delta_mc : float
         Failure probabilities of the PAC-Bayes and the Monte Carlo bounds, in (0, 1).
 
@@ -218,7 +220,7 @@ def pac_bayes_bound(
             f"kl_divergences must have shape (k, {errors.shape[0]}) to match mc_errors, "
             f"got {tuple(kls.shape)}"
         )
-    n = check_int(n, "n", minimum=1)
+    n = check_int(n, "n", minimum=8)  # as pac_bayes_kl_bound
     samples = check_int(samples, "samples", minimum=1)
     delta = check_fraction(delta, "delta", low_open=True, high_open=True)
     delta_mc = check_fraction(delta_mc, "delta_mc", low_open=True, high_open=True)
