@@ -97,6 +97,24 @@ def test_fit_minibatch_adam_and_classification():
     assert acc > 0.9 and h.last() < h.train_loss[0]
 
 
+def test_fit_minibatch_loss_instead_of_full_loss_same_training():
+    """full_loss=False records minibatch losses without a pass over X; training is unchanged."""
+    x, y = torch.randn(64, 3), torch.randn(64)
+    runs = {}
+    for full in (True, False):
+        net = MLP([3, 16, 1], seed=0)
+        h = fit(net, x, y, lr=0.1, steps=20, batch_size=8, record_every=5, full_loss=full)
+        runs[full] = (h, torch.cat([p.detach().flatten() for p in net.parameters()]))
+    (h_full, w_full), (h_batch, w_batch) = runs[True], runs[False]
+    assert torch.equal(w_full, w_batch), "the recorded loss must not change the training"
+    assert h_full.step == h_batch.step
+    with torch.no_grad():
+        first = float(0.5 * (MLP([3, 16, 1], seed=0)(x)[:, 0] - y).pow(2).mean())
+    assert h_full.train_loss[0] == pytest.approx(first), "full_loss=True: the loss on all of X"
+    assert h_batch.train_loss[0] != pytest.approx(first), "full_loss=False: a minibatch's loss"
+    assert all(math.isfinite(v) for v in h_batch.train_loss)
+
+
 def test_fit_detects_divergence():
     x, y = torch.randn(16, 2), torch.randn(16)
     h = fit(MLP([2, 16, 1], seed=0), x, y, lr=1e4, steps=200, record_every=1)

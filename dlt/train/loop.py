@@ -122,6 +122,7 @@ def fit(
     stop: Callable[[History], bool] | None = None,
     seed: int | torch.Generator | None = 0,
     progress: bool | None = None,
+    full_loss: bool = True,
 ) -> History:
     r"""Train ``model`` on ``(X, y)`` and record its history.
 
@@ -162,6 +163,10 @@ def fit(
         Seed of the minibatch order.
     progress : bool, optional
         Force the progress bar on or off.
+    full_loss : bool
+        With minibatches, the recorded training loss is the loss on all of ``X`` (one pass
+        over the data per record); ``False`` records the loss of the current minibatch
+        instead, which costs nothing extra when ``X`` is a large pool.
 
     Returns
     -------
@@ -210,8 +215,11 @@ def fit(
     record = record or {}
     hist = History(records={k: [] for k in record})
 
-    def full_loss() -> float:
+    def loss_on_data() -> float:
         with torch.no_grad():
+            if batches is not None and not full_loss:
+                idx = next(batches).to(X.device)
+                return float(loss_fn(model(X[idx]), y[idx]))
             return float(loss_fn(model(X), y))
 
     def log(step: int, value: float) -> None:
@@ -241,7 +249,7 @@ def fit(
             value = loss_fn(model(xb), yb)
             if step % every == 0:
                 current = float(value.detach())  # one host sync per record, not per step
-                log(step, current if batch_size is None else full_loss())
+                log(step, current if batch_size is None or not full_loss else loss_on_data())
                 if not math.isfinite(current):
                     hist.diverged = True
                     break
@@ -252,7 +260,7 @@ def fit(
             if bar is not None:
                 bar.update(1)
         else:
-            log(steps, full_loss())
+            log(steps, loss_on_data())
     finally:
         if bar is not None:
             bar.close()
