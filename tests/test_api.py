@@ -944,6 +944,7 @@ EXEMPT = {
     "dlt.core.activations.GaussianExpectations": "a named tuple returned by the expectations above",
     "dlt.book.check": "checks compare numbers, see test_core.py",
     "dlt.book.setup.setup": "sets global state (seed, style, threads), see test_core.py",
+    "dlt.book.logaxis.short_log_labels": "sets global matplotlib state, see test_core.py",
     "dlt.book.viz": "figures, see test_core.py and the browser test",
     "dlt.nets.parameterization.LayerRule": "a row of the parameterization table, see test_parameterization.py",
     "dlt.nets.parameterization.LayerScales": "the numbers of one layer, see test_parameterization.py",

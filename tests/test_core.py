@@ -304,3 +304,30 @@ def test_dlt_version_and_scale_usage():
         text=True,
     )
     assert bad.returncode == 2 and "dlt run: error: argument --scale: must be >= 1" in bad.stderr
+
+
+@pytest.mark.parametrize("span", [(2, 64), (20, 80), (0.2, 0.9), (16, 4096), (1e-5, 1e-2)])
+def test_log_axis_tick_labels_do_not_collide(span):
+    """With the book's style, no two tick labels of a log axis overlap at the figure width."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from dlt.viz import use_style
+
+    use_style()
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    x = np.geomspace(*span, 6)
+    ax.loglog(x, 1 / x, "o")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for axis in (ax.xaxis, ax.yaxis):
+        labels = [t for t in axis.get_ticklabels() + axis.get_ticklabels(minor=True)]
+        boxes = [t.get_window_extent(renderer) for t in labels if t.get_text() and t.get_visible()]
+        boxes = [b for b in boxes if b.width > 0]
+        assert boxes, f"no tick labels on a log axis spanning {span}"
+        overlaps = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if a.overlaps(b)]
+        assert not overlaps, f"{len(overlaps)} overlapping tick labels spanning {span}"
+    plt.close(fig)

@@ -29,6 +29,8 @@ import matplotlib.pyplot as plt
 from cycler import cycler
 from matplotlib.figure import Figure
 
+from .logaxis import short_log_labels
+
 __all__ = [
     "COLORS",
     "use_style",
@@ -79,6 +81,10 @@ _STYLE = {
 def use_style() -> None:
     """Apply the book's matplotlib style (call once at the top of a chapter).
 
+    Besides the rcParams, log axes get short plain-number tick labels between 0.001 and 1000
+    (the "log" scale is re-registered with that formatter), so that the minor labels of an
+    axis spanning about a decade do not collide.
+
     Examples
     --------
     >>> import matplotlib as mpl
@@ -87,6 +93,7 @@ def use_style() -> None:
     False
     """
     mpl.rcParams.update(_STYLE)  # type: ignore[arg-type]
+    short_log_labels()
 
 
 def save(fig: Figure, path: str, dpi: int = 90) -> None:
