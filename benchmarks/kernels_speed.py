@@ -15,9 +15,12 @@ neural-tangents rows need its own environment (it pins old jax):
     .nt-venv/bin/pip install neural-tangents==0.6.5 --no-deps
 
 then ``.venv/bin/python benchmarks/kernels_speed.py --nt-python .nt-venv/bin/python``;
-without ``--nt-python`` those rows are skipped. Times are medians of wall-clock and of process
-CPU time; the bound column is the time the FLOPs or the memory traffic need at the peak rates
-given by ``--gflops`` and ``--gbs`` (see book/kernels_speed.md for the estimates).
+without ``--nt-python`` those rows are skipped. Both sides use every core (PyTorch's and
+XLA's default thread counts); the fused analytic kernels are also timed on one thread. Times
+are medians of wall-clock and of process CPU time. The bound column is the time the FLOPs or
+the memory traffic need at this machine's limits, measured at the start of the run (a large
+float32 matrix product, a write of 64 MB; ``--gflops`` and ``--gbs`` override them), and the
+analytic kernels are also set against the time of their arccos alone.
 """
 
 from __future__ import annotations
@@ -146,6 +149,34 @@ def neural_tangents(python: str, repeats: int, n_analytic: int) -> dict[str, dic
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def best(fn: Callable[[], object], repeats: int = 9) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def peaks() -> dict[str, float]:
+    """The machine's limits, measured: float32 matrix-product rate, write bandwidth, arccos.
+
+    GFLOP/s of a 2048^3 float32 product (the best this BLAS does on this CPU), GB/s of
+    writing 64 MB that is already mapped, and ns per element of float64 ``torch.arccos`` on
+    a tile in cache, each at the current thread count.
+    """
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    gflops = 2 * 2048**3 / best(lambda: a @ b, 5) / 1e9
+    big = torch.empty(2, 2000, 2000, dtype=torch.float64)
+    big.fill_(0.0)
+    gbs = big.numel() * 8 / best(lambda: big.fill_(1.0)) / 1e9
+    c = torch.rand(128, 128, dtype=torch.float64) * 2 - 1
+    out = torch.empty_like(c)
+    acos = best(lambda: [torch.arccos(c, out=out) for _ in range(20)]) / 20 / c.numel() * 1e9
+    return {"gflops": gflops, "gbs": gbs, "acos_ns": acos}
+
+
 def row(name: str, wall: float, cpu: float, bound: float | None, ref: float | None) -> str:
     b = f"{bound * 1e3:9.1f} {wall / bound:7.1f}x" if bound else " " * 18
     r = f"{ref / wall:8.1f}x" if ref else ""
@@ -157,17 +188,32 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--nt-python", default=None, help="python of a neural-tangents environment")
     parser.add_argument("--n-analytic", type=int, default=2000)
-    parser.add_argument("--gflops", type=float, default=50.0, help="peak float32 GFLOP/s assumed")
-    parser.add_argument("--gbs", type=float, default=10.0, help="memory bandwidth assumed, GB/s")
+    parser.add_argument("--gflops", type=float, default=None, help="float32 GFLOP/s (measured)")
+    parser.add_argument("--gbs", type=float, default=None, help="write bandwidth GB/s (measured)")
     parser.add_argument("--skip-loop", action="store_true", help="skip the per-sample loops")
     args = parser.parse_args()
     r = args.repeats
     nt = neural_tangents(args.nt_python, r, args.n_analytic) if args.nt_python else None
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); medians of {r} repeats")
+    threads = torch.get_num_threads()
+    peak = peaks()
+    args.gflops = args.gflops or peak["gflops"]
+    args.gbs = args.gbs or peak["gbs"]
+    print(f"torch {torch.__version__}, {threads} thread(s); medians of {r} repeats")
+    print(
+        f"limits at {threads} thread(s), measured: float32 products {peak['gflops']:.0f} GFLOP/s, "
+        f"writes {peak['gbs']:.1f} GB/s, float64 arccos {peak['acos_ns']:.2f} ns per element"
+    )
     print(
         f"  {'case / method':34s} {'wall ms':>9s} {'cpu ms':>9s} {'bound ms':>9s} {'/bound':>8s} {'speed-up':>9s}"
     )
-    results: dict[str, float] = {}
+    analytic(args, nt, peak, threads)
+    empirical(args, nt)
+    sys.stdout.flush()
+
+
+def empirical(args: argparse.Namespace, nt: dict[str, dict[str, float]] | None) -> None:
+    """The empirical NTK of the three networks: structured, Jacobian, neural-tangents."""
+    r = args.repeats
     for name, (model, x, flops) in cases().items():
         print(name)
         bound = flops / (args.gflops * 1e9)
@@ -194,32 +240,51 @@ def main() -> None:
             print(
                 f"  {'structured / neural-tangents':34s} {s[0] / ntr['wall']:9.3f} {s[1] / ntr['cpu']:9.3f}"
             )
-        results[name] = s[0]
+
         diff = empirical_ntk(model, x, method="structured") - empirical_ntk(
             model, x, method="jacobian"
         )
         print(
             f"  {'rel. difference structured/jacobian':34s} {float(diff.norm() / loop_ntk(model, x).norm()):9.1e}"
         )
+
+
+def analytic(
+    args: argparse.Namespace,
+    nt: dict[str, dict[str, float]] | None,
+    peak: dict[str, float],
+    threads: int,
+) -> None:
+    """The analytic NNGP + NTK: fused (all threads, one thread), previous, neural-tangents."""
+    r = args.repeats
     n = args.n_analytic
     x = torch.randn(n, 10, dtype=torch.float64)
     print(f"Analytic NNGP + NTK, depth 5 ReLU, {n} inputs, float64")
-    # Memory bound: write the two n x n outputs once (the blocks stay in cache).
+    # Memory bound: write the two n x n outputs once (the tiles stay in cache).
     bound = 2 * n * n * 8 / (args.gbs * 1e9)
+    # The arccos alone: one per pair and layer, on the n(n+1)/2 pairs of the symmetric case.
+    acos = 5 * n * (n + 1) / 2 * peak["acos_ns"] * 1e-9
     f = median(lambda: nngp_ntk(x, depth=5, sigma_w=1.4, sigma_b=0.1), r)
     p = median(lambda: previous_recursion(x, 5, 1.4, 0.1), r)
+    torch.set_num_threads(1)
+    f1 = median(lambda: nngp_ntk(x, depth=5, sigma_w=1.4, sigma_b=0.1), r)
+    torch.set_num_threads(threads)
     print(row("fused (dlt.theory.fused.nngp_ntk)", *f, bound, p[0]))
+    print(row("fused, one thread", *f1, bound, p[0]))
     print(row("previous recursion", *p, bound, None))
+    print(f"  {'arccos alone (floor), ms':34s} {acos * 1e3:9.1f}   fused / that {f[0] / acos:6.1f}")
     if nt is not None:
         a = nt["analytic"]
         print(row("neural-tangents kernel_fn (jit)", a["wall"], a["cpu"], bound, None))
         print(f"  {'fused / neural-tangents':34s} {f[0] / a['wall']:9.3f} {f[1] / a['cpu']:9.3f}")
+        print(
+            f"  {'fused one thread / neural-tangents':34s} {f1[0] / a['wall']:9.3f} {f1[1] / a['cpu']:9.3f}"
+        )
     k, t = nngp_ntk(x, depth=5, sigma_w=1.4, sigma_b=0.1)
     k0, t0 = previous_recursion(x, 5, 1.4, 0.1)
     off = ~torch.eye(n, dtype=torch.bool)
     err = float((t - t0)[off].abs().max() / t0.abs().max())
     print(f"  {'max rel. difference off the diagonal':34s} {err:9.1e}")
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":

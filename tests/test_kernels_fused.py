@@ -103,3 +103,29 @@ def test_errors_name_the_argument():
         nngp_ntk(torch.randn(3, 2), torch.randn(3, 4))
     with pytest.raises(ValueError, match="activation must be one of"):
         nngp_ntk(torch.randn(3, 2), activation="tanh")
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_the_tiling_changes_nothing(symmetric, monkeypatch):
+    """Tiles of other sizes (as another thread count gives) agree to rounding.
+
+    Not to the bit: a pair at the end of a row of its tile goes through the scalar tail of an
+    operation's vectorised loop, which can differ from the vector body in the last place.
+    Rejects a tiling that drops or double-counts a tile, a mirror written across the wrong
+    diagonal, or a pair given another pair's row or column vectors (errors of order 1).
+    """
+    g = torch.Generator().manual_seed(3)
+    x1 = torch.randn(61, 5, generator=g, dtype=D)
+    x2 = None if symmetric else torch.randn(37, 5, generator=g, dtype=D)
+    whole = nngp_ntk(x1, x2, 3, 1.3, 0.2)
+    threads = torch.get_num_threads()
+    try:
+        for block, nthreads in [(10**6, 1), (7 * 40, 1), (50, 2), (1, 1)]:
+            monkeypatch.setattr(fused, "_BLOCK", block)
+            torch.set_num_threads(nthreads)
+            tiled = nngp_ntk(x1, x2, 3, 1.3, 0.2)
+            assert close(tiled.nngp, whole.nngp, 1e-14) and close(tiled.ntk, whole.ntk, 1e-14)
+            if symmetric:
+                assert torch.equal(tiled.ntk, tiled.ntk.T)
+    finally:
+        torch.set_num_threads(threads)

@@ -59,6 +59,21 @@ def test_errors():
         kernel_distance(torch.eye(2), torch.eye(3))
 
 
+@pytest.mark.parametrize("method", ["structured", "jacobian"])
+def test_an_input_the_model_cannot_read_is_named(method):
+    """Inputs of the wrong width reach the model only inside the kernel computation; the error
+    must still name the argument and the shape rather than surface from inside torch."""
+    seq = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
+    with pytest.raises(ValueError, match=r"x1 of shape \(4, 5\) does not fit the model"):
+        empirical_ntk(seq, torch.randn(4, 5), method=method)
+    cnn = nn.Sequential(nn.Conv1d(2, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(18, 1))
+    with pytest.raises(ValueError, match=r"x1 of shape \(2, 3, 8\) does not fit the model"):
+        empirical_ntk(cnn, torch.randn(2, 3, 8), method=method)
+    net = MLP([3, 8, 1], seed=0)
+    with pytest.raises(ValueError, match=r"x1 must have shape \(n, 3\)"):
+        empirical_ntk(net, torch.randn(4, 5), method=method)
+
+
 def test_linearize_is_first_order_taylor():
     net = MLP([3, 16, 1], sigma_b=0.2, seed=0, dtype=torch.float64)
     lin = linearize(net)

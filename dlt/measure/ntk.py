@@ -132,9 +132,9 @@ def empirical_ntk(
                 f"x1 and x2 must have the same number of features, got x1 of shape "
                 f"{tuple(a.shape)} and x2 of shape {tuple(b.shape)}"
             )
-    for name, x in (("x1", a), ("x2", b)):
-        if x is not None:
-            _check_fits(model, x, name)
+    inputs = [(name, x) for name, x in (("x1", a), ("x2", b)) if x is not None]
+    for name, x in inputs:
+        _check_widths(model, x, name)
     n_max = max(a.shape[0], 0 if b is None else b.shape[0])
     bs = n_max if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
     method = check_choice(method, "method", ("auto", "jacobian", "structured"))
@@ -143,8 +143,15 @@ def empirical_ntk(
     if method != "jacobian":
         featurize = _featurizer(model)
         if featurize is not None:
-            theta = structured_kernel(featurize, a, b, bs, trace_outputs)
+            try:
+                theta = structured_kernel(featurize, a, b, bs, trace_outputs)
+            except (RuntimeError, ValueError):
+                for name, x in inputs:  # an input the model cannot read: say which one
+                    _check_fits(model, x, name)
+                raise
             return theta if trace_outputs or theta.shape[-1] > 1 else theta[..., 0, 0]
+    for name, x in inputs:  # before vmap, whose errors would not name the input
+        _check_fits(model, x, name)
     theta = _jacobian_ntk(model, params, a, b, bs, trace_outputs)
     return theta if trace_outputs or theta.shape[-1] > 1 else theta[..., 0, 0]
 
@@ -208,13 +215,22 @@ def _jacobian_ntk(
     return theta if trace else theta.permute(0, 2, 1, 3)
 
 
-def _check_fits(model: nn.Module, x: torch.Tensor, name: str) -> None:
-    """Raise a ValueError naming ``name`` when the model cannot read inputs of this shape."""
+def _check_widths(model: nn.Module, x: torch.Tensor, name: str) -> None:
+    """Raise a ValueError naming ``name`` when a model with ``widths`` cannot read ``x``."""
     widths = getattr(model, "widths", None)
     if isinstance(widths, list) and widths and (x.ndim != 2 or x.shape[1] != widths[0]):
         raise ValueError(
             f"{name} must have shape (n, {widths[0]}) for this model, got {tuple(x.shape)}"
         )
+
+
+def _check_fits(model: nn.Module, x: torch.Tensor, name: str) -> None:
+    """Raise a ValueError naming ``name`` when the model cannot read inputs of this shape.
+
+    One forward pass of a single input; the structured path runs it only after a failure,
+    so a kernel that works pays nothing for the check.
+    """
+    _check_widths(model, x, name)
     try:
         with torch.no_grad():
             model(x[:1])
@@ -242,7 +258,7 @@ def _mlp_factors(model: Any, x: torch.Tensor) -> list[Factors]:
     for layer, inp, g in zip(model.layers, trace.inputs, grads, strict=True):
         a = layer.weight_multiplier * inp
         b2 = layer.bias_multiplier**2 if layer.bias is not None else 0.0
-        delta = torch.stack(g, dim=1)  # (n, k, fan_out)
+        delta = g[0].unsqueeze(1) if k == 1 else torch.stack(g, dim=1)  # (n, k, fan_out)
         result.append((a[:, None, None], delta[:, :, None, None], b2))
     return result
 

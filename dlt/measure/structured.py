@@ -144,7 +144,8 @@ def factors(model: nn.Module, layers: list[nn.Module], x: torch.Tensor) -> list[
             grads[i].append(torch.zeros_like(z) if gz is None else gz.detach())
     per_layer: dict[nn.Module, list[tuple[torch.Tensor, torch.Tensor]]] = {m: [] for m in layers}
     for (module, inp, _, _), per_output in zip(calls, grads, strict=True):
-        per_layer[module].append(_positions(module, inp, torch.stack(per_output, dim=1)))
+        grad = per_output[0].unsqueeze(1) if k == 1 else torch.stack(per_output, dim=1)
+        per_layer[module].append(_positions(module, inp, grad))
     result = []
     for module in layers:
         got = per_layer[module]
@@ -242,6 +243,9 @@ def _by_gram(
     k, fo = d1.shape[1], d1.shape[-1]
     if s1 == 1 and s2 == 1:  # one position: (delta delta^T) o (a a^T)
         gram_a = (a1[:, 0] @ a2[:, 0].T).add_(b2)
+        if k == 1:  # one output: two Gram matrices, multiplied in place
+            prod = (d1[:, 0, 0] @ d2[:, 0, 0].T).mul_(gram_a)
+            return prod if trace else prod.reshape(n1, 1, n2, 1)
         if trace:
             return (d1[:, :, 0].transpose(0, 1) @ d2[:, :, 0].permute(1, 2, 0)).sum(0) * gram_a
         gram_d = d1.reshape(n1 * k, fo) @ d2.reshape(n2 * k, fo).T
@@ -286,8 +290,8 @@ def structured_kernel(
         for f2 in blocks2:
             total = contract(f1[0], f2[0], trace)
             for p, q in zip(f1[1:], f2[1:], strict=True):
-                total += contract(p, q, trace)
+                total.add_(contract(p, q, trace))
             cols.append(total)
-        rows.append(torch.cat(cols, dim=-1 if trace else 2))
-    theta = torch.cat(rows, dim=0)
+        rows.append(cols[0] if len(cols) == 1 else torch.cat(cols, dim=-1 if trace else 2))
+    theta = rows[0] if len(rows) == 1 else torch.cat(rows, dim=0)
     return theta if trace else theta.permute(0, 2, 1, 3)

@@ -1,24 +1,30 @@
-r"""The NNGP and NTK recursions fused: both kernels, every layer, one block of pairs at a time.
+r"""The NNGP and NTK recursions fused: both kernels, every layer, one tile of pairs at a time.
 
 The recursion of :mod:`dlt.theory.kernels` is elementwise in the pair :math:`(x, x')` once the
-diagonals :math:`K^\ell(x, x)` are known, and those are vectors, computed first. So each block
-of rows of the kernel matrices is taken through all the layers while it sits in cache:
+diagonals :math:`K^\ell(x, x)` are known, and those are vectors, computed first. So each tile
+of the kernel matrices is taken through all the layers while it sits in cache:
 
 .. math::
     K^{\ell} = \sigma_w^2\, \mathbb{E}[\phi(u)\phi(v)] + \sigma_b^2,\qquad
     \Theta^{\ell} = K^{\ell} + \sigma_w^2\, \mathbb{E}[\phi'(u)\phi'(v)]\, \Theta^{\ell-1},
 
-in place, in four work buffers, and written once. With ``x2`` absent only the blocks on and
-above the diagonal are computed and the rest is mirrored: half the work. ReLU, erf and the
-identity have in-place closed forms here; any other activation of the registry with
-Gaussian expectations runs through its ``gaussian`` entry, block by block. The memory is the
-two outputs and the buffers, so 10,000 inputs take 1.6 GB in float64.
+in place, in five work buffers of one tile each, and written to the outputs once. With
+``x2`` absent only the square tiles on and above the diagonal are computed, and each is
+written a second time, transposed, below it: half the arithmetic. A tile holds 32,768 pairs
+per thread (256 kB per buffer in float64, so a thread's buffers stay in its L2 cache, and
+PyTorch gives each thread one chunk of every operation). ReLU, erf and the identity have
+in-place closed forms here; any other activation of the registry with Gaussian expectations
+runs through its ``gaussian`` entry, tile by tile. The memory is the two outputs and the
+buffers, so 10,000 inputs take 1.6 GB in float64. ``book/kernels_speed.md`` measures it
+against neural-tangents and against the memory and arithmetic it needs.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
 
 import torch
@@ -28,7 +34,8 @@ from ..core.validate import as_matrix, check_int, check_nonnegative, check_posit
 
 __all__ = ["Kernels", "nngp_ntk"]
 
-_BLOCK = 2**17  # elements of one work buffer: 1 MB in float64, so the four stay in cache
+_BLOCK = 2**15  # pairs of a tile per CPU thread: 256 kB per buffer in float64
+_BLOCK_GPU = 2**24  # on a GPU, tiles as large as launches need (128 MB per buffer)
 _TWO_PI = 2 * math.pi
 
 
@@ -58,100 +65,162 @@ def _prepare(x1: object, x2: object | None) -> tuple[torch.Tensor, torch.Tensor 
     return a, b
 
 
-# A step maps the block ``k`` of K^{l-1} (overwritten), the diagonals ``q1`` (rows) and ``q2``
-# (columns) of K^{l-1} and the buffers ``e, d, w`` to K^{l} = sigma_w^2 E[phi(u) phi(v)] +
-# sigma_b^2 and E[phi'(u) phi'(v)], both in the buffers. ``unit_diag``: the block's diagonal
-# pairs are x = x' (their correlation is exactly 1).
-Step = Callable[..., tuple[torch.Tensor, torch.Tensor]]
+# A rule computes one hidden layer on a tile of pairs. ``vectors(q, sw2)`` turns the diagonal
+# ``q`` of K^{l-1} into per-input vectors, once per layer for all tiles; ``step(k, v1, v2, sb2,
+# e, d, w, unit_diag, out)`` overwrites the tile ``k`` of K^{l-1}, writes K^l = sigma_w^2
+# E[phi(u) phi(v)] + sigma_b^2 to ``out`` and returns E[phi'(u) phi'(v)] in the buffer ``d``
+# (``e`` and ``w`` are work buffers). ``unit_diag``: the tile's diagonal pairs are x = x'
+# (their correlation is exactly 1). ``v1`` and ``v2`` are the vectors of the rows and columns.
+Vectors = Callable[[torch.Tensor, float], tuple[torch.Tensor, ...]]
+Step = Callable[..., torch.Tensor]
 
 
-def _scalar(v: float, like: torch.Tensor) -> torch.Tensor:
-    return torch.tensor(v, dtype=like.dtype, device=like.device)
+class _Rule(NamedTuple):
+    vectors: Vectors
+    step: Step
+
+
+@functools.lru_cache(maxsize=32)
+def _scalar(v: float, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """A 0-d tensor, so that ``torch.add(scalar, x, alpha=a, out=y)`` is one pass over ``x``."""
+    return torch.tensor(v, dtype=dtype, device=device)
+
+
+def _relu_vectors(q: torch.Tensor, sw2: float) -> tuple[torch.Tensor, ...]:
+    return q.rsqrt(), q.sqrt().mul_(math.sqrt(sw2))
 
 
 def _relu_step(
     k: torch.Tensor,
-    q1: torch.Tensor,
-    q2: torch.Tensor,
-    sw2: float,
+    v1: tuple[torch.Tensor, ...],
+    v2: tuple[torch.Tensor, ...],
     sb2: float,
     e: torch.Tensor,
     d: torch.Tensor,
     w: torch.Tensor,
     unit_diag: bool,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    out: torch.Tensor,
+) -> torch.Tensor:
     r"""Arc-cosine kernels (Cho and Saul 2009), with :math:`\cos\theta = k_{12}/\sqrt{k_{11}k_{22}}`:
     :math:`\mathbb{E}[\phi\phi] = \frac{\sqrt{k_{11}k_{22}}}{2\pi}(\sin\theta + (\pi-\theta)\cos\theta)`,
-    :math:`\mathbb{E}[\phi'\phi'] = \frac{\pi-\theta}{2\pi}`."""
-    c = k.mul_(torch.outer(q1.rsqrt(), q2.rsqrt(), out=e)).clamp_(-1.0, 1.0)
+    :math:`\mathbb{E}[\phi'\phi'] = \frac{\pi-\theta}{2\pi}`: ten passes over the tile."""
+    (r1, u1), (r2, u2) = v1, v2  # columns (rows of the tile) and rows (its columns)
+    s = partial(_scalar, dtype=k.dtype, device=k.device)
+    c = k.mul_(torch.mul(r1, r2, out=e)).clamp_(-1.0, 1.0)
     if unit_diag:
         c.diagonal().fill_(1.0)
-    torch.add(_scalar(0.5, c), torch.arccos(c, out=d), alpha=-1 / _TWO_PI, out=d)
-    quarter = 1 / _TWO_PI**2  # sin(theta) / (2 pi) = sqrt((1 - cos^2) / (4 pi^2))
-    sin = torch.addcmul(_scalar(quarter, c), c, c, value=-quarter, out=w).clamp_(min=0.0)
-    sin.sqrt_().addcmul_(d, c)
-    scale = torch.outer(sw2 * q1.sqrt(), q2.sqrt(), out=e)
-    return torch.addcmul(_scalar(sb2, c), scale, sin, out=e), d
+    torch.add(s(0.5), torch.arccos(c, out=d), alpha=-1 / _TWO_PI, out=d)
+    # sin(theta) / (2 pi) = sqrt((1 - c^2) / (4 pi^2)); with |c| <= 1 the difference is >= 0
+    # in floating point too (|c c| <= 1 after rounding), so it needs no clamp.
+    quarter = 1 / _TWO_PI**2
+    sin = torch.addcmul(s(quarter), c, c, value=-quarter, out=w).sqrt_().addcmul_(d, c)
+    torch.addcmul(s(sb2), torch.mul(u1, u2, out=e), sin, out=out)
+    return d
+
+
+def _erf_vectors(q: torch.Tensor, sw2: float) -> tuple[torch.Tensor, ...]:
+    return ((1 + 2 * q).rsqrt().mul_(math.sqrt(2)),)  # so that outer(v, v') = 2 r1 r2
 
 
 def _erf_step(
     k: torch.Tensor,
-    q1: torch.Tensor,
-    q2: torch.Tensor,
-    sw2: float,
+    v1: tuple[torch.Tensor, ...],
+    v2: tuple[torch.Tensor, ...],
     sb2: float,
     e: torch.Tensor,
     d: torch.Tensor,
     w: torch.Tensor,
     unit_diag: bool,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    out: torch.Tensor,
+    *,
+    sw2: float,
+) -> torch.Tensor:
     r"""Williams (1997), with :math:`c = 2k_{12} r_1 r_2` and :math:`r_i = (1 + 2k_{ii})^{-1/2}`:
     :math:`\mathbb{E}[\phi\phi] = \frac{2}{\pi}\arcsin c`,
     :math:`\mathbb{E}[\phi'\phi'] = \frac{4}{\pi} r_1 r_2 (1 - c^2)^{-1/2}`."""
-    r = torch.outer(2 * (1 + 2 * q1).rsqrt(), (1 + 2 * q2).rsqrt(), out=d)  # 2 r1 r2
+    s = partial(_scalar, dtype=k.dtype, device=k.device)
+    r = torch.mul(v1[0], v2[0], out=d)  # 2 r1 r2
     c = k.mul_(r).clamp_(-1.0, 1.0)
-    one = _scalar(1.0, c)
-    inv = torch.addcmul(one, c, c, value=-1.0, out=w).clamp_(min=1e-300).rsqrt_()
+    inv = torch.addcmul(s(1.0), c, c, value=-1.0, out=w).clamp_(min=1e-300).rsqrt_()
     d.mul_(inv).mul_(2 / math.pi)
-    kernel = torch.add(_scalar(sb2, c), torch.arcsin(c, out=e), alpha=2 * sw2 / math.pi, out=e)
-    return kernel, d
+    torch.add(s(sb2), torch.arcsin(c, out=e), alpha=2 * sw2 / math.pi, out=out)
+    return d
 
 
 def _identity_step(
     k: torch.Tensor,
-    q1: torch.Tensor,
-    q2: torch.Tensor,
-    sw2: float,
+    v1: tuple[torch.Tensor, ...],
+    v2: tuple[torch.Tensor, ...],
     sb2: float,
     e: torch.Tensor,
     d: torch.Tensor,
     w: torch.Tensor,
     unit_diag: bool,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.add(_scalar(sb2, k), k, alpha=sw2, out=e), d.fill_(1.0)
+    out: torch.Tensor,
+    *,
+    sw2: float,
+) -> torch.Tensor:
+    torch.add(_scalar(sb2, k.dtype, k.device), k, alpha=sw2, out=out)
+    return d.fill_(1.0)
 
 
-_STEPS: dict[str, Step] = {"relu": _relu_step, "erf": _erf_step, "identity": _identity_step}
+def _no_vectors(q: torch.Tensor, sw2: float) -> tuple[torch.Tensor, ...]:
+    return (q,)
 
 
-def _registry_step(expect: Expectations) -> Step:
-    """Any activation with Gaussian expectations in the registry, one block at a time."""
+def _rule(name: str, expect: Expectations, sw2: float) -> _Rule:
+    """The closed form of ReLU, erf or the identity, else the registry's ``gaussian`` entry."""
+    if name in _STEPS:
+        vectors, step = _STEPS[name]
+        return _Rule(vectors, partial(step, sw2=sw2) if step is not _relu_step else step)
 
-    def step(
+    def registry_step(
         k: torch.Tensor,
-        q1: torch.Tensor,
-        q2: torch.Tensor,
-        sw2: float,
+        v1: tuple[torch.Tensor, ...],
+        v2: tuple[torch.Tensor, ...],
         sb2: float,
         e: torch.Tensor,
         d: torch.Tensor,
         w: torch.Tensor,
         unit_diag: bool,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        out = expect(q1, q2, k)
-        return torch.add(_scalar(sb2, k), out.e12, alpha=sw2, out=e), d.copy_(out.d12)
+        out: torch.Tensor,
+    ) -> torch.Tensor:
+        res = expect(v1[0][:, 0], v2[0], k)
+        torch.add(_scalar(sb2, k.dtype, k.device), res.e12, alpha=sw2, out=out)
+        return d.copy_(res.d12)
 
-    return step
+    return _Rule(_no_vectors, registry_step)
+
+
+_STEPS: dict[str, tuple[Vectors, Step]] = {
+    "relu": (_relu_vectors, _relu_step),
+    "erf": (_erf_vectors, _erf_step),
+    "identity": (_no_vectors, _identity_step),
+}
+
+
+def _tiles(
+    n1: int, n2: int, symmetric: bool, device: torch.device
+) -> list[tuple[int, int, int, int]]:
+    """``(i, i1, j, j1)`` of the tiles to compute, each of at most ``_BLOCK`` pairs per thread.
+
+    Symmetric: squares on and above the diagonal (each mirrored across it once computed).
+    Otherwise: blocks of whole rows, so every write is contiguous. Every pair goes through
+    the same operations whatever its tile, so the tiling (which follows the thread count)
+    changes a result by rounding only: a few units in the last place, where a pair falls in
+    the scalar tail of a vectorised loop in one tiling and not in another.
+    """
+    # PyTorch splits an operation between threads in chunks of 32,768 elements: a tile of that
+    # many elements per thread keeps every thread busy and a thread's share in its own cache.
+    block = _BLOCK * torch.get_num_threads() if device.type == "cpu" else _BLOCK_GPU
+    if symmetric:
+        side = max(1, math.isqrt(block))
+        starts = range(0, n1, side)
+        ends = [min(i + side, n1) for i in starts]
+        spans = list(zip(starts, ends, strict=True))
+        return [(i, e, j, f) for i, e in spans for j, f in spans if j >= i]
+    rows = max(1, block // n2)
+    return [(i, min(i + rows, n1), 0, n2) for i in range(0, n1, rows)]
 
 
 def _diagonals(
@@ -246,39 +315,45 @@ def fused_kernels(
     sb2 = check_nonnegative(sigma_b, "sigma_b") ** 2
     act = get_activation(activation, kernel=True)
     assert act.gaussian is not None
-    step = _STEPS.get(act.name) or _registry_step(act.gaussian)
+    rule = _rule(act.name, act.gaussian, sw2)
     q1 = _diagonals(a, depth, sw2, sb2, act.gaussian)
     q2 = q1 if b is None else _diagonals(b, depth, sw2, sb2, act.gaussian)
+    # per layer, the vectors of the rows (as columns, to broadcast) and of the columns
+    v2 = [rule.vectors(q, sw2) for q in (q1 if b is None else q2)[:depth]]
+    v1 = [tuple(v[:, None] for v in rule.vectors(q, sw2)) for q in q1[:depth]]
     bb = a if b is None else b
     n1, n2, d = a.shape[0], bb.shape[0], a.shape[1]
     nngp = a.new_empty(n1, n2)
     ntk = a.new_empty(n1, n2) if with_ntk else nngp
-    rows = max(1, _BLOCK // n2)
-    bufs = [a.new_empty(rows * n2) for _ in range(4)]
-    for i in range(0, n1, rows):
-        i1 = min(i + rows, n1)
-        j = i if b is None else 0  # symmetric: the blocks on and above the diagonal only
-        shape = (i1 - i, n2 - j)
-        k, e, dd, w = (buf[: shape[0] * shape[1]].view(shape) for buf in bufs)
-        torch.matmul(a[i:i1], bb[j:].T, out=k).mul_(sw2 / d).add_(sb2)
-        if b is None:  # K(x, x) exactly as its diagonal recursion, so cos(x, x) = 1 exactly
+    symmetric = b is None
+    tiles = _tiles(n1, n2, symmetric, a.device)
+    size = max(((i1 - i) * (j1 - j) for i, i1, j, j1 in tiles), default=1)
+    bufs = [a.new_empty(size) for _ in range(5)]
+    for i, i1, j, j1 in tiles:
+        shape = (i1 - i, j1 - j)
+        k, e, dd, w, t = (buf[: shape[0] * shape[1]].view(shape) for buf in bufs)
+        on_diag = symmetric and i == j
+        torch.matmul(a[i:i1], bb[j:j1].T, out=k).mul_(sw2 / d).add_(sb2)
+        if on_diag:  # K(x, x) exactly as its diagonal recursion, so cos(x, x) = 1 exactly
             k.diagonal()[:] = q1[0][i:i1]
-        t = ntk[i:i1, j:]
         if with_ntk:
             t.copy_(k)
         for ell in range(depth):
-            e, dd = step(k, q1[ell][i:i1], q2[ell][j:], sw2, sb2, e, dd, w, b is None)
-            if b is None:
+            rows = tuple(v[i:i1] for v in v1[ell])
+            cols = tuple(v[j:j1] for v in v2[ell])
+            dd = rule.step(k, rows, cols, sb2, e, dd, w, on_diag, e)
+            if on_diag:
                 e.diagonal()[:] = q1[ell + 1][i:i1]
             if with_ntk:  # Theta^l = K^l + sigma_w^2 E[phi' phi'] Theta^{l-1}
-                torch.add(e, t.mul_(dd), alpha=sw2, out=t)
+                torch.addcmul(e, dd, t, value=sw2, out=t)
             k, e = e, k
-        nngp[i:i1, j:] = k
-        if b is None:  # mirror: below the diagonal, and in the square on it
-            for out in (nngp, ntk) if with_ntk else (nngp,):
-                out[i1:, i:i1] = out[i:i1, i1:].T
-                square = out[i:i1, i:i1]
-                square.copy_(torch.triu(square) + torch.triu(square, 1).T)
+        for out, tile in ((nngp, k), (ntk, t)) if with_ntk else ((nngp, k),):
+            if on_diag:  # symmetric to the last bit: the upper triangle mirrored
+                tile.copy_(torch.triu(tile) + torch.triu(tile, 1).T)
+            out[i:i1, j:j1] = tile
+            if symmetric and not on_diag:  # and the mirror image below the diagonal
+                out[j:j1, i:i1] = tile.T
+
     if not with_ntk:
         ntk = nngp
     return Kernels(nngp, ntk)
