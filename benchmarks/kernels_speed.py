@@ -38,6 +38,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from dlt.measure.ntk import _featurizer
 from dlt.nets import MLP
 from dlt.ntk import empirical_ntk
 from dlt.theory.fused import nngp_ntk
@@ -220,7 +221,12 @@ def empirical(args: argparse.Namespace, nt: dict[str, dict[str, float]] | None) 
         s = median(lambda m=model, x=x: empirical_ntk(m, x, method="structured"), r)
         j = median(lambda m=model, x=x: empirical_ntk(m, x, method="jacobian"), r)
         ref = j[0]
+        # The part no empirical NTK can skip: one forward pass and one backward pass.
+        feats = _featurizer(model)
+        assert feats is not None
+        fb = median(lambda f=feats, x=x: f(x), r)
         print(row("structured", *s, bound, ref))
+        print(row("  of which forward + backward", *fb, None, None))
         print(row("jacobian (vmap + jacrev)", *j, None, None))
         if not args.skip_loop:
             lo = median(lambda m=model, x=x: loop_ntk(m, x), max(1, r // 2))
