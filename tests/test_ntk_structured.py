@@ -223,3 +223,41 @@ def test_symmetric_half_equals_the_full_product(trace):
     half = empirical_ntk(model, x, trace_outputs=trace)
     full = empirical_ntk(model, x, x.clone(), trace_outputs=trace)
     assert close(half, full)
+
+
+@pytest.mark.parametrize(
+    "conv",
+    [
+        lambda: nn.Conv2d(3, 4, 3, stride=2, dilation=2, padding=2, padding_mode="reflect"),
+        lambda: nn.Conv2d(2, 5, (2, 3), stride=(1, 2), bias=False),
+        lambda: nn.Conv1d(3, 4, 3, stride=2, dilation=3, padding=2),
+    ],
+)
+def test_convolution_gradients_without_unfolding(conv):
+    """Per-sample weight gradients from the convolution's own backward equal those from the
+    unfolded patches (sum over positions of delta a^T). Rejects a transposed kernel, a stride
+    or dilation dropped, or features in another order than unfolding gives."""
+    from dlt.measure.structured import _gradients, _positions
+
+    torch.manual_seed(0)
+    module = conv().double()
+    x = torch.randn(4, module.in_channels, *((9, 10) if module.weight.ndim == 4 else (11,)))
+    x = x.double()
+    out = module(x)
+    grad = torch.randn(4, 2, *out.shape[1:], dtype=D)  # two outputs' gradients
+    patches, delta = _positions(module, x, grad)
+    for b2 in (0.0, 1.0):
+        (fast, bias), (slow, bias_ref) = (
+            _gradients(patches, delta[:, :, 0], b2),
+            _gradients(patches.tensor()[:, 0], delta[:, :, 0], b2),
+        )
+        assert fast.shape == slow.shape and torch.allclose(fast, slow, rtol=1e-12, atol=1e-12)
+        assert (bias is None) == (b2 == 0.0)
+        if bias is not None:
+            assert torch.equal(bias, bias_ref)
+    # and the unfolded patches are the convolution's: conv = W a + b at every position
+    w = module.weight.reshape(module.out_channels, -1)
+    z = patches.tensor()[:, 0] @ w.T
+    if module.bias is not None:
+        z = z + module.bias
+    assert torch.allclose(z.transpose(1, 2).reshape(out.shape), out, atol=1e-12)

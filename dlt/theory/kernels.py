@@ -25,7 +25,7 @@ where :math:`(u, v)` is centred Gaussian with covariance
 The Gaussian expectations have closed forms for ReLU (the arc-cosine kernels of Cho and
 Saul 2009) and for erf (Williams 1997), taken from the activation registry
 :mod:`dlt.core.activations`. Everything here is computed in float64, by the fused recursion
-of :mod:`dlt.theory.fused` (both kernels, block by block, in place; ``nngp_ntk`` there returns
+of :mod:`dlt.theory.fused` (both kernels, tile by tile, in place; ``nngp_ntk`` there returns
 the two together).
 """
 
