@@ -37,6 +37,9 @@ __all__: list[str] = []
 #: Modules whose parameters the structured path reads.
 SUPPORTED = (nn.Linear, nn.Conv1d, nn.Conv2d)
 _CHUNK = 2**24  # elements of the largest intermediate tensor of a Gram contraction
+#: Fewest rows for which the blocked half of a symmetric product beats the whole: measured
+#: on the book's CPU, the half took 1.4 times as long at 100 rows and 0.74 times at 1000.
+_HALF_MIN = 512
 
 #: One layer's factors for a batch of n inputs: ``a`` of shape (n, g, S, F) (inputs at each of
 #: S positions, per group; F = 0 when the weight is frozen; a convolution's as
@@ -289,7 +292,7 @@ def _by_gradient(
 
 def _outer_products(x: torch.Tensor, y: torch.Tensor, symmetric: bool) -> torch.Tensor:
     """``x @ y.T``; when ``y`` is ``x``, only the blocks on and above the diagonal, mirrored."""
-    if not symmetric or x.shape[0] < 64:
+    if not symmetric or x.shape[0] < _HALF_MIN:
         return x @ y.T
     n = x.shape[0]
     step = max(16, n // 8)
