@@ -131,8 +131,13 @@ def _group(a: torch.Tensor | Patches, h: int) -> torch.Tensor | Patches:
     return a[:, h]
 
 
+def _tensor(a: torch.Tensor | Patches) -> torch.Tensor:
+    """A layer's inputs as a tensor ``(n, g, S, F)``."""
+    return a.tensor() if isinstance(a, Patches) else a
+
+
 def _unfolded(a: torch.Tensor | Patches) -> torch.Tensor:
-    """The inputs of one group as a tensor ``(n, S, F)``."""
+    """The inputs of one group, as :func:`_group` gives them, as a tensor ``(n, S, F)``."""
     return a.tensor()[:, 0] if isinstance(a, Patches) else a
 
 
@@ -279,11 +284,11 @@ def _by_gradient(
     g2 = g1 if same else _gradients(a2, d2, b2)
     n1, k = g1[0].shape[:2]
     n2 = g2[0].shape[0]
+    rows, cols = (n1, n2) if trace else (n1 * k, n2 * k)  # trace: outputs summed in the product
     out: torch.Tensor | None = None
     for x, y in zip(g1, g2, strict=True):
         if x is None or y is None:
             continue
-        rows, cols = (n1, n2) if trace else (n1 * k, n2 * k)
         term = _outer_products(x.reshape(rows, -1), y.reshape(cols, -1), same)
         out = term if out is None else out.add_(term)
     assert out is not None
@@ -302,10 +307,6 @@ def _outer_products(x: torch.Tensor, y: torch.Tensor, symmetric: bool) -> torch.
         torch.matmul(x[i:i1], x[i:].T, out=out[i:i1, i:])
         out[i1:, i:i1] = out[i:i1, i1:].T
     return out
-
-
-def _tensor(a: torch.Tensor | Patches) -> torch.Tensor:
-    return a.tensor() if isinstance(a, Patches) else a
 
 
 def _by_gram(

@@ -21,10 +21,9 @@ against neural-tangents and against the memory and arithmetic it needs.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
-from functools import partial
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 import torch
@@ -65,13 +64,13 @@ def _prepare(x1: object, x2: object | None) -> tuple[torch.Tensor, torch.Tensor 
     return a, b
 
 
-# A rule computes one hidden layer on a tile of pairs. ``vectors(q, sw2)`` turns the diagonal
-# ``q`` of K^{l-1} into per-input vectors, once per layer for all tiles; ``step(k, v1, v2, sb2,
-# e, d, w, unit_diag, out)`` overwrites the tile ``k`` of K^{l-1}, writes K^l = sigma_w^2
-# E[phi(u) phi(v)] + sigma_b^2 to ``out`` and returns E[phi'(u) phi'(v)] in the buffer ``d``
-# (``e`` and ``w`` are work buffers). ``unit_diag``: the tile's diagonal pairs are x = x'
+# A rule computes one hidden layer on a tile of pairs. ``vectors(q)`` turns the diagonal ``q``
+# of K^{l-1} into per-input vectors, once per layer for all tiles; ``step(k, v1, v2, sb2, e, d,
+# w, unit_diag, sw2=...)`` overwrites the tile ``k`` of K^{l-1}, writes K^l = sigma_w^2
+# E[phi(u) phi(v)] + sigma_b^2 to the buffer ``e`` and returns E[phi'(u) phi'(v)] in the
+# buffer ``d`` (``w`` is a work buffer). ``unit_diag``: the tile's diagonal pairs are x = x'
 # (their correlation is exactly 1). ``v1`` and ``v2`` are the vectors of the rows and columns.
-Vectors = Callable[[torch.Tensor, float], tuple[torch.Tensor, ...]]
+Vectors = Callable[[torch.Tensor], tuple[torch.Tensor, ...]]
 Step = Callable[..., torch.Tensor]
 
 
@@ -80,14 +79,14 @@ class _Rule(NamedTuple):
     step: Step
 
 
-@functools.lru_cache(maxsize=32)
+@lru_cache(maxsize=32)
 def _scalar(v: float, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """A 0-d tensor, so that ``torch.add(scalar, x, alpha=a, out=y)`` is one pass over ``x``."""
     return torch.tensor(v, dtype=dtype, device=device)
 
 
-def _relu_vectors(q: torch.Tensor, sw2: float) -> tuple[torch.Tensor, ...]:
-    return q.rsqrt(), q.sqrt().mul_(math.sqrt(sw2))
+def _relu_vectors(q: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    return q.rsqrt(), q.sqrt()
 
 
 def _relu_step(
@@ -99,7 +98,8 @@ def _relu_step(
     d: torch.Tensor,
     w: torch.Tensor,
     unit_diag: bool,
-    out: torch.Tensor,
+    *,
+    sw2: float,
 ) -> torch.Tensor:
     r"""Arc-cosine kernels (Cho and Saul 2009), with :math:`\cos\theta = k_{12}/\sqrt{k_{11}k_{22}}`:
     :math:`\mathbb{E}[\phi\phi] = \frac{\sqrt{k_{11}k_{22}}}{2\pi}(\sin\theta + (\pi-\theta)\cos\theta)`,
@@ -114,11 +114,11 @@ def _relu_step(
     # in floating point too (|c c| <= 1 after rounding), so it needs no clamp.
     quarter = 1 / _TWO_PI**2
     sin = torch.addcmul(s(quarter), c, c, value=-quarter, out=w).sqrt_().addcmul_(d, c)
-    torch.addcmul(s(sb2), torch.mul(u1, u2, out=e), sin, out=out)
+    torch.addcmul(s(sb2), torch.mul(u1, u2, out=e), sin, value=sw2, out=e)
     return d
 
 
-def _erf_vectors(q: torch.Tensor, sw2: float) -> tuple[torch.Tensor, ...]:
+def _erf_vectors(q: torch.Tensor) -> tuple[torch.Tensor, ...]:
     return ((1 + 2 * q).rsqrt().mul_(math.sqrt(2)),)  # so that outer(v, v') = 2 r1 r2
 
 
@@ -131,7 +131,6 @@ def _erf_step(
     d: torch.Tensor,
     w: torch.Tensor,
     unit_diag: bool,
-    out: torch.Tensor,
     *,
     sw2: float,
 ) -> torch.Tensor:
@@ -143,7 +142,7 @@ def _erf_step(
     c = k.mul_(r).clamp_(-1.0, 1.0)
     inv = torch.addcmul(s(1.0), c, c, value=-1.0, out=w).clamp_(min=1e-300).rsqrt_()
     d.mul_(inv).mul_(2 / math.pi)
-    torch.add(s(sb2), torch.arcsin(c, out=e), alpha=2 * sw2 / math.pi, out=out)
+    torch.add(s(sb2), torch.arcsin(c, out=e), alpha=2 * sw2 / math.pi, out=e)
     return d
 
 
@@ -156,15 +155,14 @@ def _identity_step(
     d: torch.Tensor,
     w: torch.Tensor,
     unit_diag: bool,
-    out: torch.Tensor,
     *,
     sw2: float,
 ) -> torch.Tensor:
-    torch.add(_scalar(sb2, k.dtype, k.device), k, alpha=sw2, out=out)
+    torch.add(_scalar(sb2, k.dtype, k.device), k, alpha=sw2, out=e)
     return d.fill_(1.0)
 
 
-def _no_vectors(q: torch.Tensor, sw2: float) -> tuple[torch.Tensor, ...]:
+def _no_vectors(q: torch.Tensor) -> tuple[torch.Tensor, ...]:
     return (q,)
 
 
@@ -172,7 +170,7 @@ def _rule(name: str, expect: Expectations, sw2: float) -> _Rule:
     """The closed form of ReLU, erf or the identity, else the registry's ``gaussian`` entry."""
     if name in _STEPS:
         vectors, step = _STEPS[name]
-        return _Rule(vectors, partial(step, sw2=sw2) if step is not _relu_step else step)
+        return _Rule(vectors, partial(step, sw2=sw2))
 
     def registry_step(
         k: torch.Tensor,
@@ -183,10 +181,9 @@ def _rule(name: str, expect: Expectations, sw2: float) -> _Rule:
         d: torch.Tensor,
         w: torch.Tensor,
         unit_diag: bool,
-        out: torch.Tensor,
     ) -> torch.Tensor:
         res = expect(v1[0][:, 0], v2[0], k)
-        torch.add(_scalar(sb2, k.dtype, k.device), res.e12, alpha=sw2, out=out)
+        torch.add(_scalar(sb2, k.dtype, k.device), res.e12, alpha=sw2, out=e)
         return d.copy_(res.d12)
 
     return _Rule(_no_vectors, registry_step)
@@ -319,8 +316,8 @@ def fused_kernels(
     q1 = _diagonals(a, depth, sw2, sb2, act.gaussian)
     q2 = q1 if b is None else _diagonals(b, depth, sw2, sb2, act.gaussian)
     # per layer, the vectors of the rows (as columns, to broadcast) and of the columns
-    v2 = [rule.vectors(q, sw2) for q in (q1 if b is None else q2)[:depth]]
-    v1 = [tuple(v[:, None] for v in rule.vectors(q, sw2)) for q in q1[:depth]]
+    v2 = [rule.vectors(q) for q in (q1 if b is None else q2)[:depth]]
+    v1 = [tuple(v[:, None] for v in rule.vectors(q)) for q in q1[:depth]]
     bb = a if b is None else b
     n1, n2, d = a.shape[0], bb.shape[0], a.shape[1]
     nngp = a.new_empty(n1, n2)
@@ -341,7 +338,7 @@ def fused_kernels(
         for ell in range(depth):
             rows = tuple(v[i:i1] for v in v1[ell])
             cols = tuple(v[j:j1] for v in v2[ell])
-            dd = rule.step(k, rows, cols, sb2, e, dd, w, on_diag, e)
+            dd = rule.step(k, rows, cols, sb2, e, dd, w, on_diag)
             if on_diag:
                 e.diagonal()[:] = q1[ell + 1][i:i1]
             if with_ntk:  # Theta^l = K^l + sigma_w^2 E[phi' phi'] Theta^{l-1}
