@@ -74,6 +74,23 @@ def test_an_input_the_model_cannot_read_is_named(method):
         empirical_ntk(net, torch.randn(4, 5), method=method)
 
 
+@pytest.mark.parametrize("method", ["structured", "jacobian"])
+@pytest.mark.parametrize("context", [torch.no_grad, torch.inference_mode])
+def test_the_kernel_is_the_same_inside_no_grad_and_inference_mode(method, context):
+    """Readers wrap evaluation in torch.no_grad() or torch.inference_mode(); the structured
+    method runs a backward pass, which once failed there with "element 0 of tensors does not
+    require grad" (the output was indexed after gradients were switched off again)."""
+    seq = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2)).double()
+    for net in (seq, MLP([3, 8, 1], seed=0, dtype=torch.float64)):
+        x1 = torch.randn(5, 3, dtype=torch.float64)
+        x2 = torch.randn(4, 3, dtype=torch.float64)
+        ref = empirical_ntk(net, x1, x2, method=method)
+        with context():
+            a, b = x1.clone(), x2.clone()  # inference tensors under inference_mode
+            theta = empirical_ntk(net, a, b, method=method)
+        assert torch.allclose(theta, ref, rtol=1e-12, atol=1e-12)
+
+
 def test_linearize_is_first_order_taylor():
     net = MLP([3, 16, 1], sigma_b=0.2, seed=0, dtype=torch.float64)
     lin = linearize(net)

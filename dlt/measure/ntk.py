@@ -143,8 +143,11 @@ def empirical_ntk(
     if method != "jacobian":
         featurize = _featurizer(model)
         if featurize is not None:
-            try:
-                theta = structured_kernel(featurize, a, b, bs, trace_outputs)
+            try:  # gradients, even inside torch.no_grad() or torch.inference_mode()
+                with torch.inference_mode(False), torch.enable_grad():
+                    a1 = a.clone() if a.is_inference() else a
+                    b1 = b.clone() if b is not None and b.is_inference() else b
+                    theta = structured_kernel(featurize, a1, b1, bs, trace_outputs)
             except (RuntimeError, ValueError):
                 for name, x in inputs:  # an input the model cannot read: say which one
                     _check_fits(model, x, name)
