@@ -1,3 +1,5 @@
+import warnings
+
 import pytest
 import torch
 from torch import nn
@@ -122,12 +124,16 @@ def test_linearized_model_trains_with_autograd():
     assert all(p.grad is None for p in net.parameters())
 
 
-@pytest.mark.parametrize("parameterization", ["ntk", "standard"])
+@pytest.mark.parametrize("activation", ["tanh", "relu", "erf", "identity"])
+@pytest.mark.parametrize("parameterization", ["ntk", "standard", "mup"])
 @pytest.mark.parametrize("widths,sigma_b", [([3, 8, 8, 1], 0.5), ([3, 6, 2], 0.0), ([3, 1], 0.3)])
-def test_structured_method_equals_jacobian_method(widths, sigma_b, parameterization):
+def test_structured_method_equals_jacobian_method(widths, sigma_b, parameterization, activation):
+    """The MLP's layer view is differentiated by hand (dlt.measure.chain): a multiplier left
+    out of the backward recursion (muP's and the NTK parameterization's differ per layer) or
+    a wrong derivative would show against torch.func's Jacobians."""
     net = MLP(
         widths,
-        activation="tanh",
+        activation=activation,
         parameterization=parameterization,
         sigma_b=sigma_b,
         seed=0,
@@ -138,6 +144,17 @@ def test_structured_method_equals_jacobian_method(widths, sigma_b, parameterizat
         s = empirical_ntk(net, *args, method="structured")
         j = empirical_ntk(net, *args, method="jacobian")
         assert torch.allclose(s, j)
+
+
+def test_structured_method_with_frozen_mlp_parameters():
+    net = MLP([3, 8, 8, 2], sigma_b=0.5, seed=0, dtype=torch.float64)
+    net.layers[0].weight.requires_grad_(False)
+    net.layers[2].bias.requires_grad_(False)
+    x = torch.randn(5, 3, dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback: frozen parameters simply do not count
+        s = empirical_ntk(net, x, method="structured")
+    assert torch.allclose(s, empirical_ntk(net, x, method="jacobian"))
 
 
 def test_structured_method_reads_linear_layers_and_falls_back_otherwise():

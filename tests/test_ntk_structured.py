@@ -264,3 +264,94 @@ def test_convolution_gradients_without_unfolding(conv):
     if module.bias is not None:
         z = z + module.bias
     assert torch.allclose(z.transpose(1, 2).reshape(out.shape), out, atol=1e-12)
+
+
+def _chains():
+    torch.manual_seed(1)
+    acts = {
+        "relu": nn.ReLU(),
+        "relu-inplace": nn.ReLU(inplace=True),
+        "leaky": nn.LeakyReLU(0.1),
+        "tanh": nn.Tanh(),
+        "sigmoid": nn.Sigmoid(),
+        "gelu": nn.GELU(),
+        "silu": nn.SiLU(inplace=True),
+        "identity": nn.Identity(),
+    }
+    out = {
+        name: nn.Sequential(nn.Linear(4, 6), act, nn.Linear(6, 5), act, nn.Linear(5, 3))
+        for name, act in acts.items()
+    }
+    out["ends-in-activation"] = nn.Sequential(
+        nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 2), nn.Sigmoid()
+    )
+    out["starts-with-activation"] = nn.Sequential(
+        nn.ReLU(inplace=True), nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 1)
+    )
+    out["nested-dropout-no-bias"] = nn.Sequential(
+        nn.Sequential(nn.Linear(4, 6, bias=False), nn.Dropout(0.5), nn.GELU()),
+        nn.Linear(6, 6), nn.Linear(6, 1, bias=False),
+    ).eval()  # fmt: skip
+    return {k: m.double() for k, m in out.items()}
+
+
+CHAINS = _chains()
+
+
+@pytest.mark.parametrize("name", sorted(CHAINS))
+def test_chains_by_hand_equal_the_loop(name):
+    """An nn.Sequential of Linear layers and pointwise activations is differentiated by hand
+    (dlt.measure.chain); a wrong derivative in its table, or a backward step applied in the
+    wrong order, would move the kernel away from the per-sample autograd loop."""
+    from dlt.measure.chain import sequential_chain
+
+    model = CHAINS[name]
+    assert sequential_chain(model) is not None
+    x1, x2 = torch.randn(5, 4, dtype=D), torch.randn(3, 4, dtype=D)
+    for args in [(x1,), (x1, x2)]:
+        before = [x.clone() for x in args]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            s = empirical_ntk(model, *args)
+        # in-place activations never touch the caller's inputs (the model itself would)
+        assert all(torch.equal(x, b) for x, b in zip(args, before, strict=True))
+        ref = loop_ntk(model, before[0].clone(), before[-1].clone())
+        assert close(s, ref if ref.shape[-1] > 1 else ref[..., 0, 0])
+        traced = empirical_ntk(model, *before, trace_outputs=True, batch_size=2)
+        assert close(traced, torch.einsum("ijpp->ij", ref))
+
+
+def test_chains_with_frozen_parameters():
+    model = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 2))
+    model = model.double()
+    model[0].weight.requires_grad_(False)
+    model[2].bias.requires_grad_(False)
+    model[4].requires_grad_(False)
+    x = torch.randn(5, 4, dtype=D)
+    assert close(empirical_ntk(model, x), loop_ntk(model, x, x))
+
+
+def test_what_is_not_a_chain_goes_through_the_hooks():
+    """Not chains: a Linear used twice (its gradient is a sum over calls), GELU's tanh
+    approximation (another derivative), an active Dropout, a negative LeakyReLU slope, a
+    convolution; and a chain applied to tokens (n, t, d). Each still equals the loop."""
+    from dlt.measure.chain import sequential_chain
+
+    lin = nn.Linear(4, 4)
+    models = [
+        nn.Sequential(lin, nn.Tanh(), lin, nn.Tanh(), nn.Linear(4, 1)),
+        nn.Sequential(nn.Linear(4, 5), nn.GELU(approximate="tanh"), nn.Linear(5, 1)),
+        nn.Sequential(nn.Linear(4, 5), nn.LeakyReLU(-0.5), nn.Linear(5, 1)),
+        nn.Sequential(nn.Linear(4, 5), nn.Dropout(0.5), nn.Linear(5, 1)),
+        nn.Sequential(nn.Conv1d(1, 2, 3), nn.Flatten(), nn.Linear(4, 1)),
+    ]
+    for m in models:
+        assert sequential_chain(m) is None
+    x = torch.randn(4, 4, dtype=D)
+    for m in models[:3]:
+        m = m.double()
+        assert close(empirical_ntk(m, x), loop_ntk(m, x, x)[..., 0, 0])
+    tokens = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 1)).double()
+    xt = torch.randn(3, 2, 4, dtype=D)
+    ref = loop_ntk(nn.Sequential(tokens, nn.Flatten()), xt, xt)
+    assert close(empirical_ntk(tokens, xt), ref)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any
 
 import torch
 from torch import nn
@@ -18,6 +17,7 @@ from torch.func import functional_call, jacrev, vmap
 
 from ..core.validate import as_tensor, check_choice, check_int
 from ..nets.wrappers import trainable_parameters
+from .chain import chain_factors, mlp_chain, sequential_chain
 from .structured import Factors, Unsupported, factors, plan, structured_kernel
 
 __all__ = ["empirical_ntk", "kernel_distance"]
@@ -160,23 +160,28 @@ def empirical_ntk(
 
 
 def _featurizer(model: nn.Module) -> Callable[[torch.Tensor], list[Factors]] | None:
-    """The structured path's factors for this model, or None (with a warning) when it cannot run."""
+    """The structured path's factors for this model, or None (with a warning) when it cannot run.
+
+    A chain of dense layers (an MLP's layer view, an ``nn.Sequential`` of ``nn.Linear`` and
+    pointwise activations, on inputs of shape (n, d)) by hand; any other network of linear
+    and convolutional layers through forward hooks and autograd.
+    """
     if _has_layer_view(model):
-        if all(p.requires_grad for p in model.parameters()):
-            return lambda x: _mlp_factors(model, x)
-        reason = f"{type(model).__name__} has frozen parameters"
-    else:
-        try:
-            layers = plan(model)
-            return lambda x: factors(model, layers, x)
-        except Unsupported as err:
-            reason = str(err)
-    warnings.warn(
-        f"empirical_ntk: the structured method cannot read this model ({reason}); "
-        "falling back to the Jacobian method",
-        stacklevel=3,
-    )
-    return None
+        chain = mlp_chain(model)
+        return lambda x: chain_factors(chain, x)
+    try:
+        layers = plan(model)
+    except Unsupported as err:
+        warnings.warn(
+            f"empirical_ntk: the structured method cannot read this model ({err}); "
+            "falling back to the Jacobian method",
+            stacklevel=3,
+        )
+        return None
+    seq = sequential_chain(model)
+    if seq is not None:
+        return lambda x: chain_factors(seq, x) if x.dim() == 2 else factors(model, layers, x)
+    return lambda x: factors(model, layers, x)
 
 
 def _jacobian_ntk(
@@ -245,25 +250,6 @@ def _check_fits(model: nn.Module, x: torch.Tensor, name: str) -> None:
 
 def _has_layer_view(model: nn.Module) -> bool:
     return hasattr(model, "layers") and callable(getattr(model, "forward_trace", None))
-
-
-def _mlp_factors(model: Any, x: torch.Tensor) -> list[Factors]:
-    """Factors of each dense layer from the layer view: inputs scaled by m_w, and m_b for the bias."""
-    trace = model.forward_trace(x)
-    out = trace.output
-    n, k = out.shape
-    grads: list[list[torch.Tensor]] = [[] for _ in trace.preactivations]
-    for j in range(k):
-        gj = torch.autograd.grad(out[:, j].sum(), trace.preactivations, retain_graph=j < k - 1)
-        for i, g in enumerate(gj):
-            grads[i].append(g.detach())
-    result = []
-    for layer, inp, g in zip(model.layers, trace.inputs, grads, strict=True):
-        a = layer.weight_multiplier * inp
-        b2 = layer.bias_multiplier**2 if layer.bias is not None else 0.0
-        delta = g[0].unsqueeze(1) if k == 1 else torch.stack(g, dim=1)  # (n, k, fan_out)
-        result.append((a[:, None, None], delta[:, :, None, None], b2))
-    return result
 
 
 def kernel_distance(theta_a: torch.Tensor, theta_b: torch.Tensor) -> float:
