@@ -321,6 +321,18 @@ def test_chains_by_hand_equal_the_loop(name):
         assert close(traced, torch.einsum("ijpp->ij", ref))
 
 
+def test_a_chain_that_flattens_its_inputs():
+    from dlt.measure.chain import reads, sequential_chain
+
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 5), nn.ReLU(), nn.Linear(5, 2)).double()
+    chain = sequential_chain(model)
+    assert chain is not None and reads(chain, 3) and reads(chain, 2)
+    x = torch.randn(4, 3, 4, dtype=D)
+    assert close(empirical_ntk(model, x), loop_ntk(model, x, x))
+    # without the Flatten, a Linear on (n, t, d) acts on positions: the hooks read it
+    assert not reads(sequential_chain(model[1:]), 3)
+
+
 def test_chains_with_frozen_parameters():
     model = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 2))
     model = model.double()

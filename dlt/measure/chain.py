@@ -77,6 +77,10 @@ def _identity(m: nn.Module, z: torch.Tensor) -> tuple[torch.Tensor, None]:
     return z, None
 
 
+def _flatten(m: nn.Module, z: torch.Tensor) -> tuple[torch.Tensor, None]:
+    return z.flatten(1), None  # only before the first dense layer or on (n, d): no derivative
+
+
 #: Pointwise modules a chain may hold, with their derivatives.
 POINTWISE: dict[type, Pointwise] = {
     nn.ReLU: _relu,
@@ -138,9 +142,9 @@ def _flat(seq: nn.Sequential) -> list[nn.Module]:
 def sequential_chain(model: nn.Module) -> Chain | None:
     """The chain of an ``nn.Sequential``, or None when the model is not one.
 
-    Not a chain: a module other than ``nn.Linear``, :data:`POINTWISE` and an inactive
-    ``Dropout`` (nested ``nn.Sequential`` are read through), a dense layer used twice,
-    GELU's tanh approximation, or a negative LeakyReLU slope.
+    Not a chain: a module other than ``nn.Linear``, :data:`POINTWISE`, ``nn.Flatten()`` and
+    an inactive ``Dropout`` (nested ``nn.Sequential`` are read through), a dense layer used
+    twice, GELU's tanh approximation, or a negative LeakyReLU slope.
     """
     if not isinstance(model, nn.Sequential):
         return None
@@ -155,6 +159,9 @@ def sequential_chain(model: nn.Module) -> Chain | None:
             seen.add(id(m))
             chain.append(Dense(m.weight, m.bias))
             continue
+        if isinstance(m, nn.Flatten) and m.start_dim == 1 and m.end_dim == -1:
+            chain.append((_flatten, m))
+            continue
         rule = POINTWISE.get(type(m))
         if (
             rule is None
@@ -165,6 +172,17 @@ def sequential_chain(model: nn.Module) -> Chain | None:
             return None
         chain.append((rule, m))
     return chain if any(isinstance(s, Dense) for s in chain) else None
+
+
+def reads(chain: Chain, ndim: int) -> bool:
+    """Whether inputs with ``ndim`` dimensions reach every dense layer of ``chain`` as (n, d)
+    (not as positions, which the hook-based path handles)."""
+    for step in chain:
+        if isinstance(step, Dense):
+            return ndim == 2
+        if step[0] is _flatten:
+            ndim = min(ndim, 2)
+    return False
 
 
 def mlp_chain(model: Any) -> Chain:

@@ -17,7 +17,7 @@ from torch.func import functional_call, jacrev, vmap
 
 from ..core.validate import as_tensor, check_choice, check_int
 from ..nets.wrappers import trainable_parameters
-from .chain import chain_factors, mlp_chain, sequential_chain
+from .chain import chain_factors, mlp_chain, reads, sequential_chain
 from .structured import Factors, Unsupported, factors, plan, structured_kernel
 
 __all__ = ["empirical_ntk", "kernel_distance"]
@@ -163,8 +163,8 @@ def _featurizer(model: nn.Module) -> Callable[[torch.Tensor], list[Factors]] | N
     """The structured path's factors for this model, or None (with a warning) when it cannot run.
 
     A chain of dense layers (an MLP's layer view, an ``nn.Sequential`` of ``nn.Linear`` and
-    pointwise activations, on inputs of shape (n, d)) by hand; any other network of linear
-    and convolutional layers through forward hooks and autograd.
+    pointwise activations on inputs (n, d), or flattened to that) by hand; any other network
+    of linear and convolutional layers through forward hooks and autograd.
     """
     if _has_layer_view(model):
         chain = mlp_chain(model)
@@ -180,7 +180,7 @@ def _featurizer(model: nn.Module) -> Callable[[torch.Tensor], list[Factors]] | N
         return None
     seq = sequential_chain(model)
     if seq is not None:
-        return lambda x: chain_factors(seq, x) if x.dim() == 2 else factors(model, layers, x)
+        return lambda x: chain_factors(seq, x) if reads(seq, x.dim()) else factors(model, layers, x)
     return lambda x: factors(model, layers, x)
 
 
