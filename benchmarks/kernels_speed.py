@@ -17,10 +17,14 @@ neural-tangents rows need its own environment (it pins old jax):
 then ``.venv/bin/python benchmarks/kernels_speed.py --nt-python .nt-venv/bin/python``;
 without ``--nt-python`` those rows are skipped. Both sides use every core (PyTorch's and
 XLA's default thread counts); the fused analytic kernels are also timed on one thread. Times
-are medians of wall-clock and of process CPU time. The bound column is the time the FLOPs or
-the memory traffic need at this machine's limits, measured at the start of the run (a large
-float32 matrix product, a write of 64 MB; ``--gflops`` and ``--gbs`` override them), and the
-analytic kernels are also set against the time of their arccos alone.
+are medians of wall-clock and of process CPU time. The two libraries take turns: for each
+case, ``--rounds`` times, neural-tangents' median of ``--repeats`` calls (in its own process,
+compiled once) and then dlt's, so that each round's ratio compares the two under the same
+load of this shared machine; the table gives the medians over rounds and every round's ratio.
+The bound column is the time the FLOPs or the memory traffic need at this machine's limits,
+measured at the start of the run (a large float32 matrix product, a write of 64 MB;
+``--gflops`` and ``--gbs`` override them), and the analytic kernels are also set against the
+time of their arccos alone.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -143,11 +148,80 @@ def cases() -> dict[str, tuple[nn.Module, torch.Tensor, float]]:
     return out
 
 
-def neural_tangents(python: str, repeats: int, n_analytic: int) -> dict[str, dict[str, float]]:
-    script = Path(__file__).with_name("nt_side.py")
-    cmd = [python, str(script), "--repeats", str(repeats), "--n-analytic", str(n_analytic)]
-    res = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return json.loads(res.stdout.strip().splitlines()[-1])
+class NeuralTangents:
+    """neural-tangents' side, in its own environment and process, measured on request.
+
+    The process compiles every case once (``nt_side.py --serve``), then answers
+    ``CASE REPEATS`` with the medians of that many calls, so the two libraries can take turns.
+    """
+
+    def __init__(self, python: str, repeats: int, n_analytic: int) -> None:
+        script = Path(__file__).with_name("nt_side.py")
+        cmd = [python, str(script), "--serve", "--repeats", str(repeats)]
+        cmd += ["--n-analytic", str(n_analytic)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self._read()  # {"ready": [...]} once everything is compiled
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(
+                "the neural-tangents process ended; run nt_side.py by hand to see why"
+            )
+        return json.loads(line)
+
+    def measure(self, case: str, repeats: int) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{case} {repeats}\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+class Turns(NamedTuple):
+    """Both libraries' medians over rounds of alternating turns, and the per-round ratios."""
+
+    wall: float
+    cpu: float
+    nt_wall: float | None
+    nt_cpu: float | None
+    ratios: list[float]
+    implementation: int | None
+
+
+def turns(
+    fn: Callable[[], object], nt: NeuralTangents | None, case: str, repeats: int, rounds: int
+) -> Turns:
+    """``rounds`` times: neural-tangents' median of ``repeats`` calls, then dlt's; the ratio of
+    each round is taken within the round, so a slow drift of this shared machine cancels."""
+    ours, theirs = [], []
+    for _ in range(rounds):
+        if nt is not None:
+            theirs.append(nt.measure(case, repeats))
+        ours.append(median(fn, repeats))
+    wall = statistics.median(w for w, _ in ours)
+    cpu = statistics.median(c for _, c in ours)
+    if not theirs:
+        return Turns(wall, cpu, None, None, [], None)
+    ratios = [o[0] / t["wall"] for o, t in zip(ours, theirs, strict=True)]
+    return Turns(
+        wall,
+        cpu,
+        statistics.median(t["wall"] for t in theirs),
+        statistics.median(t["cpu"] for t in theirs),
+        ratios,
+        theirs[0]["implementation"],
+    )
+
+
+def ratio_line(name: str, t: Turns) -> str:
+    spread = ", ".join(f"{q:.3f}" for q in t.ratios)
+    return f"  {name:34s} {statistics.median(t.ratios):9.3f}   rounds: {spread}"
 
 
 def best(fn: Callable[[], object], repeats: int = 9) -> float:
@@ -186,7 +260,8 @@ def row(name: str, wall: float, cpu: float, bound: float | None, ref: float | No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=5, help="calls per median")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of each library per case")
     parser.add_argument("--nt-python", default=None, help="python of a neural-tangents environment")
     parser.add_argument("--n-analytic", type=int, default=2000)
     parser.add_argument("--gflops", type=float, default=None, help="float32 GFLOP/s (measured)")
@@ -194,12 +269,15 @@ def main() -> None:
     parser.add_argument("--skip-loop", action="store_true", help="skip the per-sample loops")
     args = parser.parse_args()
     r = args.repeats
-    nt = neural_tangents(args.nt_python, r, args.n_analytic) if args.nt_python else None
+    nt = NeuralTangents(args.nt_python, r, args.n_analytic) if args.nt_python else None
     threads = torch.get_num_threads()
     peak = peaks()
     args.gflops = args.gflops or peak["gflops"]
     args.gbs = args.gbs or peak["gbs"]
-    print(f"torch {torch.__version__}, {threads} thread(s); medians of {r} repeats")
+    print(
+        f"torch {torch.__version__}, {threads} thread(s); medians of {r} calls, "
+        f"then the median over {args.rounds} rounds of alternating turns"
+    )
     print(
         f"limits at {threads} thread(s), measured: float32 products {peak['gflops']:.0f} GFLOP/s, "
         f"writes {peak['gbs']:.1f} GB/s, float64 arccos {peak['acos_ns']:.2f} ns per element"
@@ -207,46 +285,40 @@ def main() -> None:
     print(
         f"  {'case / method':34s} {'wall ms':>9s} {'cpu ms':>9s} {'bound ms':>9s} {'/bound':>8s} {'speed-up':>9s}"
     )
-    analytic(args, nt, peak, threads)
-    empirical(args, nt)
+    try:
+        analytic(args, nt, peak, threads)
+        empirical(args, nt)
+    finally:
+        if nt is not None:
+            nt.close()
     sys.stdout.flush()
 
 
-def empirical(args: argparse.Namespace, nt: dict[str, dict[str, float]] | None) -> None:
+def empirical(args: argparse.Namespace, nt: NeuralTangents | None) -> None:
     """The empirical NTK of the three networks: structured, Jacobian, neural-tangents."""
     r = args.repeats
     for name, (model, x, flops) in cases().items():
         print(name)
         bound = flops / (args.gflops * 1e9)
-        s = median(lambda m=model, x=x: empirical_ntk(m, x, method="structured"), r)
+        key = {"MLP": "mlp", "CNN": "cnn", "Tra": "transformer"}[name[:3]]
+        s = turns(
+            lambda m=model, x=x: empirical_ntk(m, x, method="structured"), nt, key, r, args.rounds
+        )
         j = median(lambda m=model, x=x: empirical_ntk(m, x, method="jacobian"), r)
-        ref = j[0]
         # The part no empirical NTK can skip: one forward pass and one backward pass.
         feats = _featurizer(model)
         assert feats is not None
         fb = median(lambda f=feats, x=x: f(x), r)
-        print(row("structured", *s, bound, ref))
+        print(row("structured", s.wall, s.cpu, bound, j[0]))
         print(row("  of which forward + backward", *fb, None, None))
         print(row("jacobian (vmap + jacrev)", *j, None, None))
         if not args.skip_loop:
             lo = median(lambda m=model, x=x: loop_ntk(m, x), max(1, r // 2))
             print(row("per-sample loop", *lo, None, None))
-        key = {"MLP": "mlp", "CNN": "cnn", "Tra": "transformer"}[name[:3]]
-        if nt is not None:
-            ntr = nt[key]
-            print(
-                row(
-                    f"neural-tangents (impl. {ntr['implementation']})",
-                    ntr["wall"],
-                    ntr["cpu"],
-                    None,
-                    None,
-                )
-            )
-            print(
-                f"  {'structured / neural-tangents':34s} {s[0] / ntr['wall']:9.3f} {s[1] / ntr['cpu']:9.3f}"
-            )
-
+        if s.nt_wall is not None and s.nt_cpu is not None:
+            impl = f"neural-tangents (impl. {s.implementation})"
+            print(row(impl, s.nt_wall, s.nt_cpu, None, None))
+            print(ratio_line("structured / neural-tangents", s))
         diff = empirical_ntk(model, x, method="structured") - empirical_ntk(
             model, x, method="jacobian"
         )
@@ -256,10 +328,7 @@ def empirical(args: argparse.Namespace, nt: dict[str, dict[str, float]] | None) 
 
 
 def analytic(
-    args: argparse.Namespace,
-    nt: dict[str, dict[str, float]] | None,
-    peak: dict[str, float],
-    threads: int,
+    args: argparse.Namespace, nt: NeuralTangents | None, peak: dict[str, float], threads: int
 ) -> None:
     """The analytic NNGP + NTK: fused (all threads, one thread), previous, neural-tangents."""
     r = args.repeats
@@ -270,22 +339,29 @@ def analytic(
     bound = 2 * n * n * 8 / (args.gbs * 1e9)
     # The arccos alone: one per pair and layer, on the n(n+1)/2 pairs of the symmetric case.
     acos = 5 * n * (n + 1) / 2 * peak["acos_ns"] * 1e-9
-    f = median(lambda: nngp_ntk(x, depth=5, sigma_w=1.4, sigma_b=0.1), r)
+
+    def one_thread() -> object:
+        torch.set_num_threads(1)
+        try:
+            return nngp_ntk(x, depth=5, sigma_w=1.4, sigma_b=0.1)
+        finally:
+            torch.set_num_threads(threads)
+
+    f = turns(
+        lambda: nngp_ntk(x, depth=5, sigma_w=1.4, sigma_b=0.1), nt, "analytic", r, args.rounds
+    )
+    f1 = turns(one_thread, nt, "analytic", r, args.rounds)
     p = median(lambda: previous_recursion(x, 5, 1.4, 0.1), r)
-    torch.set_num_threads(1)
-    f1 = median(lambda: nngp_ntk(x, depth=5, sigma_w=1.4, sigma_b=0.1), r)
-    torch.set_num_threads(threads)
-    print(row("fused (dlt.theory.fused.nngp_ntk)", *f, bound, p[0]))
-    print(row("fused, one thread", *f1, bound, p[0]))
+    print(row("fused (dlt.theory.fused.nngp_ntk)", f.wall, f.cpu, bound, p[0]))
+    print(row("fused, one thread", f1.wall, f1.cpu, bound, p[0]))
     print(row("previous recursion", *p, bound, None))
-    print(f"  {'arccos alone (floor), ms':34s} {acos * 1e3:9.1f}   fused / that {f[0] / acos:6.1f}")
-    if nt is not None:
-        a = nt["analytic"]
-        print(row("neural-tangents kernel_fn (jit)", a["wall"], a["cpu"], bound, None))
-        print(f"  {'fused / neural-tangents':34s} {f[0] / a['wall']:9.3f} {f[1] / a['cpu']:9.3f}")
-        print(
-            f"  {'fused one thread / neural-tangents':34s} {f1[0] / a['wall']:9.3f} {f1[1] / a['cpu']:9.3f}"
-        )
+    print(
+        f"  {'arccos alone (floor), ms':34s} {acos * 1e3:9.1f}   fused / that {f.wall / acos:6.1f}"
+    )
+    if f.nt_wall is not None and f.nt_cpu is not None:
+        print(row("neural-tangents kernel_fn (jit)", f.nt_wall, f.nt_cpu, bound, None))
+        print(ratio_line("fused / neural-tangents", f))
+        print(ratio_line("fused one thread / neural-tangents", f1))
     k, t = nngp_ntk(x, depth=5, sigma_w=1.4, sigma_b=0.1)
     k0, t0 = previous_recursion(x, 5, 1.4, 0.1)
     off = ~torch.eye(n, dtype=torch.bool)
