@@ -319,6 +319,9 @@ def empirical(args: argparse.Namespace, nt: NeuralTangents | None) -> None:
             impl = f"neural-tangents (impl. {s.implementation})"
             print(row(impl, s.nt_wall, s.nt_cpu, None, None))
             print(ratio_line("structured / neural-tangents", s))
+            if key == "mlp" and nt is not None:  # what neural-tangents does by default
+                d = nt.measure("mlp-default", r)
+                print(row("neural-tangents, vmap_axes=None", d["wall"], d["cpu"], None, None))
         diff = empirical_ntk(model, x, method="structured") - empirical_ntk(
             model, x, method="jacobian"
         )

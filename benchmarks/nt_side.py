@@ -73,7 +73,11 @@ def build(repeats: int, n_analytic: int) -> dict[str, tuple[object, int | None]]
         layers += [stax.Dense(512, b_std=0.1), stax.Relu()]
     init, apply_fn, _ = stax.serial(*layers, stax.Dense(1, b_std=0.1))
     x = np.random.RandomState(0).randn(100, 10).astype(np.float32)
-    out["mlp"] = best_implementation(apply_fn, f32(init(key, x.shape)[1]), x, repeats)
+    params = f32(init(key, x.shape)[1])
+    out["mlp"] = best_implementation(apply_fn, params, x, repeats)
+    # The same with vmap_axes left at its default (None): no batching of the Jacobians.
+    default = jax.jit(nt.empirical_ntk_fn(apply_fn, trace_axes=(), implementation=3))
+    out["mlp-default"] = (lambda x=x, p=params: default(x, None, p), 3)
     # CNN: two 3x3 convolutions of 32 channels on 16x16x3 images, average pooling, a dense readout.
     init, apply_fn, _ = stax.serial(
         stax.Conv(32, (3, 3), padding="SAME"), stax.Relu(),
