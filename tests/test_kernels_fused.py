@@ -129,3 +129,36 @@ def test_the_tiling_changes_nothing(symmetric, monkeypatch):
                 assert torch.equal(tiled.ntk, tiled.ntk.T)
     finally:
         torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_outputs_written_into_the_callers_tensors(symmetric):
+    """``out=`` writes the same kernels (to the bit) into the caller's tensors and returns
+    them; a result that skipped a tile, or was computed and then copied in with the mirror
+    missing, would differ from the fresh outputs."""
+    g = torch.Generator().manual_seed(4)
+    x1 = torch.randn(40, 3, generator=g, dtype=D)
+    x2 = None if symmetric else torch.randn(25, 3, generator=g, dtype=D)
+    fresh = nngp_ntk(x1, x2, 2, 1.3, 0.2)
+    out = (torch.full_like(fresh.nngp, math.nan), torch.full_like(fresh.ntk, math.nan))
+    got = nngp_ntk(x1, x2, 2, 1.3, 0.2, out=out)
+    assert got.nngp is out[0] and got.ntk is out[1]
+    assert torch.equal(got.nngp, fresh.nngp) and torch.equal(got.ntk, fresh.ntk)
+
+
+def test_outputs_of_the_wrong_kind_are_named():
+    x = torch.randn(4, 3, dtype=D)
+    good = torch.empty(4, 4, dtype=D)
+    with pytest.raises(TypeError, match="out must be a pair"):
+        nngp_ntk(x, out=good)
+    with pytest.raises(ValueError, match=r"out\[1\] of shape \(4, 5\)"):
+        nngp_ntk(x, out=(good, torch.empty(4, 5, dtype=D)))
+    with pytest.raises(ValueError, match=r"torch.float32"):
+        nngp_ntk(x, out=(good, torch.empty(4, 4)))
+    with pytest.raises(ValueError, match=r"out\[0\] must be contiguous"):
+        nngp_ntk(x, out=(torch.empty(4, 4, dtype=D).T, good))
+    with pytest.raises(ValueError, match="must not share memory"):
+        nngp_ntk(x, out=(good, good))
+    with pytest.raises(ValueError, match="must not share memory"):
+        big = torch.empty(2, 16, dtype=D)
+        nngp_ntk(big[0, :12].view(4, 3), out=(big[1].view(4, 4), big[0].view(4, 4)))
