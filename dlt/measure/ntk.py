@@ -59,10 +59,11 @@ def empirical_ntk(
 
         i.e. :math:`(\delta\delta^\top)\circ(aa^\top)` for one position, computed from one
         forward pass and one backward pass per output, without forming the Jacobian (the
-        "structured derivatives" of Novak et al. 2022). It reads the layer view of a
-        :class:`dlt.nets.MLP` (``layers`` and ``forward_trace``), or, for any other module,
+        "structured derivatives" of Novak et al. 2022). A chain of dense layers (the layer
+        view of a :class:`dlt.nets.MLP`, or an ``nn.Sequential`` of ``nn.Linear`` and
+        pointwise activations) is differentiated by hand; for any other module it reads
         the ``nn.Linear``, ``nn.Conv1d`` and ``nn.Conv2d`` layers that hold all its trainable
-        parameters, through forward hooks; parameter-free layers may sit in between
+        parameters through forward hooks; parameter-free layers may sit in between
         (activations, pooling, normalization without affine parameters, residual
         connections, attention built from linear layers). Layer inputs must have the batch
         first, and samples must not interact. Cost :math:`O(n^2 \sum_\ell S_\ell^2 n_\ell)`
