@@ -304,7 +304,7 @@ def nngp_ntk(
     out : pair of Tensors of shape (n1, n2), optional
         Contiguous float64 tensors on the inputs' device to write the NNGP kernel and the
         NTK into (then returned). Fresh outputs cost a page fault per 4 kB at their first
-        write, a third of the time of a 2000-input call on the book's CPU; a loop that
+        write, a quarter to a third of a 2000-input call on the book's CPU; a loop that
         computes kernels of one size again and again can reuse its outputs instead.
 
     Returns
