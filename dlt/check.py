@@ -1,7 +1,38 @@
-"""Face of :mod:`dlt.book.check` (kind ``book``): ``dlt.check`` is that module itself."""
+"""Face: Executable claims: a chapter's checks, their verdicts and the claims they record.
 
-import sys
+Defined in :mod:`dlt.book.check`, kind ``book``; this module only re-exports it.
+"""
 
-from .book import check as _module
+from .book.check import (
+    KINDS,
+    Claim,
+    ClaimError,
+    Report,
+    Verdict,
+    between,
+    claim,
+    close,
+    fit_slope,
+    greater,
+    history,
+    less,
+    show,
+    slope,
+)
 
-sys.modules[__name__] = _module
+__all__ = [
+    "ClaimError",
+    "Claim",
+    "Verdict",
+    "Report",
+    "KINDS",
+    "claim",
+    "close",
+    "less",
+    "greater",
+    "between",
+    "slope",
+    "fit_slope",
+    "show",
+    "history",
+]

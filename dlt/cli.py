@@ -1,10 +1,18 @@
-"""Face of :mod:`dlt.book.cli` (kind ``book``): ``dlt.cli`` is that module itself."""
+"""Face: The ``dlt`` command: list and run chapters with papermill, build lessons.
 
-import sys
+Defined in :mod:`dlt.book.cli`, kind ``book``; this module only re-exports it.
+"""
 
-from .book import cli as _module
+from .book.cli import (
+    chapters,
+    describe_failure,
+    main,
+    run_chapter,
+)
 
-sys.modules[__name__] = _module
-
-if __name__ == "__main__":
-    sys.exit(_module.main())
+__all__ = [
+    "main",
+    "chapters",
+    "run_chapter",
+    "describe_failure",
+]

@@ -1,7 +1,24 @@
-"""Face of :mod:`dlt.book.viz` (kind ``book``): ``dlt.viz`` is that module itself."""
+"""Face: Figures and explorers: the book's one style, sharp figures, sliders live or pre-computed.
 
-import sys
+Defined in :mod:`dlt.book.viz`, kind ``book``; this module only re-exports it.
+"""
 
-from .book import viz as _module
+from .book.viz import (
+    COLORS,
+    explore,
+    figure_png,
+    save,
+    show_sharp,
+    static_explorer_html,
+    use_style,
+)
 
-sys.modules[__name__] = _module
+__all__ = [
+    "COLORS",
+    "use_style",
+    "figure_png",
+    "show_sharp",
+    "explore",
+    "static_explorer_html",
+    "save",
+]

@@ -26,11 +26,24 @@ import torch
 
 import dlt
 from dlt import data, icl, interpolation, kernels, nets, scaling, solve
-from dlt.core import activations
+from dlt.core import activations, modules, numeric  # noqa: F401  (used as dlt.core.x below)
 from dlt.nets import parameterization
 from dlt.theory import fused as kernels_fused
 
-KINDS = ("core", "data", "solve", "theory", "nets", "train", "measure", "book")
+KINDS = (
+    "core",
+    "data",
+    "solve",
+    "theory",
+    "nets",
+    "attack",
+    "prune",
+    "sample",
+    "train",
+    "measure",
+    "procedures",
+    "book",
+)
 SKIP_MODULES = {
     "dlt.core.validate",
     "dlt.book.lessons",
@@ -91,6 +104,12 @@ def P(n=6, d=3, noise=0.1):
 
 CASES: dict[str, Case] = {
     # core
+    "dlt.core.numeric.relative_error": Case(
+        dlt.core.numeric.relative_error,
+        lambda: dict(estimate=t64(3, 2), reference=t64(3, 2, seed=1)),
+        poison=("estimate", "reference"),
+        dtype="none",
+    ),
     "dlt.core.activations.relu_expectations": Case(
         activations.relu_expectations,
         lambda: dict(
@@ -382,8 +401,8 @@ CASES: dict[str, Case] = {
         ).detach(),
         lambda: dict(dtype=torch.float64),
     ),
-    "dlt.nets.wrappers.trainable_parameters": Case(
-        lambda **kw: nets.wrappers.trainable_parameters(
+    "dlt.core.modules.trainable_parameters": Case(
+        lambda **kw: dlt.core.modules.trainable_parameters(
             nets.MLP([2, 4, 1], seed=0, dtype=kw["dtype"])
         )["weights.0"],
         lambda: dict(dtype=torch.float64),
@@ -943,6 +962,7 @@ EXEMPT = {
     "dlt.core.activations.Activation": "a registry record; its entries are tested in test_kernels.py",
     "dlt.core.activations.GaussianExpectations": "a named tuple returned by the expectations above",
     "dlt.book.check": "checks compare numbers, see test_core.py",
+    "dlt.book.verdict": "what a check records and shows, see test_core.py",
     "dlt.book.setup.setup": "sets global state (seed, style, threads), see test_core.py",
     "dlt.book.logaxis.short_log_labels": "sets global matplotlib state, see test_core.py",
     "dlt.book.viz": "figures, see test_core.py and the browser test",

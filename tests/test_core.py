@@ -179,7 +179,7 @@ def test_device_honours_environment(monkeypatch):
 
 def test_cli_lists_chapters():
     out = subprocess.run(
-        [sys.executable, "-m", "dlt.cli", "list"],
+        [sys.executable, "-m", "dlt", "list"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -190,7 +190,7 @@ def test_cli_lists_chapters():
 
 def test_cli_rejects_unknown_chapter():
     res = subprocess.run(
-        [sys.executable, "-m", "dlt.cli", "run", "99_nothing"],
+        [sys.executable, "-m", "dlt", "run", "99_nothing"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -294,11 +294,11 @@ def test_dlt_run_reports_the_failing_cell(tmp_path):
 
 def test_dlt_version_and_scale_usage():
     out = subprocess.run(
-        [sys.executable, "-m", "dlt.cli", "--version"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "dlt", "--version"], cwd=ROOT, capture_output=True, text=True
     )
     assert out.returncode == 0 and out.stdout.startswith("dlt ")
     bad = subprocess.run(
-        [sys.executable, "-m", "dlt.cli", "run", "03", "--scale", "-1"],
+        [sys.executable, "-m", "dlt", "run", "03", "--scale", "-1"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -331,3 +331,30 @@ def test_log_axis_tick_labels_do_not_collide(span):
         overlaps = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if a.overlaps(b)]
         assert not overlaps, f"{len(overlaps)} overlapping tick labels spanning {span}"
     plt.close(fig)
+
+
+def test_relative_error_in_each_norm_against_hand_computed_values():
+    from dlt.core.numeric import relative_error
+
+    a = torch.tensor([[1.0, 2.0], [3.0, 5.0]])
+    b = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert relative_error(a, b) == pytest.approx(1 / math.sqrt(30))
+    assert relative_error(a, b, norm="max") == pytest.approx(1 / 4)
+    assert relative_error(a, b, norm="elementwise") == pytest.approx(1 / 4)
+    # the max norm divides by the largest reference entry, the elementwise one by each entry
+    c = torch.tensor([0.1, 10.0])
+    assert relative_error(c + torch.tensor([0.1, 0.0]), c, norm="max") == pytest.approx(0.01)
+    assert relative_error(c + torch.tensor([0.1, 0.0]), c, norm="elementwise") == pytest.approx(1.0)
+    # scale-invariant, and not symmetric
+    assert relative_error(3 * a, 3 * b) == pytest.approx(relative_error(a, b))
+    assert relative_error(b, a) != pytest.approx(relative_error(a, b))
+    with pytest.raises(ValueError, match="same shape"):
+        relative_error(a, b[0])
+    with pytest.raises(ValueError, match="reference is zero"):
+        relative_error(a, torch.zeros(2, 2))
+    with pytest.raises(ValueError, match="zero entry"):
+        relative_error(c, torch.tensor([0.0, 1.0]), norm="elementwise")
+    with pytest.raises(ValueError, match="norm"):
+        relative_error(a, b, norm="l1")
+    with pytest.raises(ValueError, match="estimate"):
+        relative_error(torch.tensor([float("nan"), 1.0]), c)

@@ -20,11 +20,27 @@ ALLOWED = {
     "solve": {"core"},
     "theory": {"core", "data", "solve"},
     "nets": {"core", "data", "theory"},
-    "train": {"core"},
-    "measure": {"core", "nets"},
+    "attack": {"core"},
+    "prune": {"core", "nets"},
+    "sample": {"core", "theory"},
+    "train": {"core", "theory", "attack"},
+    "measure": {"core", "nets", "theory", "attack"},
+    "procedures": {
+        "core",
+        "data",
+        "solve",
+        "theory",
+        "nets",
+        "attack",
+        "prune",
+        "sample",
+        "train",
+        "measure",
+    },
     "book": {"core", "data", "solve", "theory", "nets", "train", "measure"},
 }
 FACES = {
+    "grokking",
     "curvature",
     "implicit_bias",
     "kernels",
@@ -63,6 +79,8 @@ def _imported_kinds(path: Path) -> set[str]:
                     names = [[*mod, a.name] for a in node.names]
                 else:
                     names = [mod]
+            elif node.module == "dlt":  # from dlt import x
+                names = [["dlt", a.name] for a in node.names]
             elif node.module and node.module.split(".")[0] == "dlt":
                 names = [node.module.split(".")]
         elif isinstance(node, ast.Import):
@@ -115,3 +133,70 @@ def test_the_table_in_contributing_matches_this_test():
         assert may == allowed, (
             f"CONTRIBUTING.md says {kind!r} may import {sorted(may)}, the test {sorted(allowed)}"
         )
+
+
+FACE_FILES = sorted(p for p in PKG.glob("*.py") if p.name != "__main__.py")  # the entry point
+
+
+def _only_reexports(path: Path) -> list[str]:
+    """Statements of a face that are not a docstring, an import or ``__all__`` (``__init__`` may
+    also load its lazy faces and read the version)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bad = []
+    for i, node in enumerate(tree.body):
+        if i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # the docstring
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [
+            "__all__"
+        ]:
+            continue
+        if path.name == "__init__.py" and (
+            isinstance(node, ast.Try)  # __version__ from the installed metadata
+            or (isinstance(node, ast.FunctionDef) and node.name == "__getattr__")
+        ):
+            continue
+        bad.append(f"line {node.lineno}: {ast.unparse(node).splitlines()[0][:60]}")
+    return bad
+
+
+@pytest.mark.parametrize("path", FACE_FILES, ids=[p.name for p in FACE_FILES])
+def test_faces_only_reexport(path):
+    """A face is a list of imports from the kinds and its ``__all__``: no code, no
+    ``sys.modules`` tricks (readers, go-to-definition and type checkers must see the names)."""
+    bad = _only_reexports(path)
+    assert not bad, f"dlt/{path.name} must only re-export from the kinds; found " + "; ".join(bad)
+
+
+@pytest.mark.parametrize("path", FACE_FILES, ids=[p.name for p in FACE_FILES])
+def test_every_name_a_face_exports_is_defined_in_a_kind(path):
+    import importlib
+
+    name = "dlt" if path.stem == "__init__" else f"dlt.{path.stem}"
+    mod = importlib.import_module(name)
+    for attr in getattr(mod, "__all__", []):
+        if attr == "__version__":
+            continue
+        obj = getattr(mod, attr)
+        origin = getattr(obj, "__module__", None) or getattr(obj, "__name__", "")
+        if not isinstance(origin, str) or not origin.startswith("dlt."):
+            continue  # constants such as dicts carry no module
+        assert origin.split(".")[1] in ALLOWED or origin.count(".") == 1, (
+            f"{name}.{attr} comes from {origin}, which is not a kind folder"
+        )
+
+
+def test_layout_sees_from_dlt_import_inside_a_kind(tmp_path):
+    """``from dlt import kernels`` inside a kind is an import of a face, and the test sees it."""
+    pkg = tmp_path / "dlt" / "data"
+    pkg.mkdir(parents=True)
+    mod = pkg / "x.py"
+    mod.write_text("from dlt import kernels\nfrom .. import nets\nimport dlt.theory.kl\n")
+    global ROOT
+    old = ROOT
+    try:
+        ROOT = tmp_path
+        assert _imported_kinds(mod) == {"kernels", "nets", "theory"}
+    finally:
+        ROOT = old

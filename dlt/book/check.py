@@ -17,12 +17,12 @@ confirmed ones.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import torch
+
+from .verdict import KINDS, Claim, ClaimError, Report, Verdict, _record, history, show
 
 __all__ = [
     "ClaimError",
@@ -40,143 +40,6 @@ __all__ = [
     "show",
     "history",
 ]
-
-#: How a passed claim is marked, by the kind of statement the text makes: a confirmed result
-#: gets the check mark; a negative result (the text says something does *not* hold here) and
-#: an open question get marks of their own, so a skimming reader does not take them for
-#: confirmations.
-KINDS = {
-    "result": "✔",
-    "negative": "⊘ negative result, as the text states:",
-    "open": "◇ open question, measured here:",
-}
-
-
-class ClaimError(AssertionError):
-    """Raised when a measured result contradicts the claim the text makes.
-
-    Examples
-    --------
-    >>> try:
-    ...     less("the loss falls", 2.0, 1.0)
-    ... except ClaimError as err:
-    ...     print(err)
-    claim: the loss falls; measured 2.000, expected < 1.000
-    """
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One checked claim: the statement, what was measured, what was expected.
-
-    Examples
-    --------
-    >>> print(Claim("a", "1.0", "1.0", True).line)
-    ✔ a
-      measured 1.0, expected 1.0
-    """
-
-    statement: str
-    measured: str
-    expected: str
-    passed: bool
-    kind: str = "result"
-
-    @property
-    def line(self) -> str:
-        """The two-line display of a passed claim (statement, then the evidence)."""
-        return f"{KINDS[self.kind]} {self.statement}\n  measured {self.measured}, expected {self.expected}"
-
-
-class Verdict(float):
-    """The measured value of a passed claim; it displays as the claim's line.
-
-    It is a ``float`` in every computation (``f"{v:.2f}"``, ``v + 1``, ``str(v)``), and only
-    its ``repr`` (what a notebook shows for a cell's last expression) is the check line.
-
-    Examples
-    --------
-    >>> v = greater("accuracy above chance", 0.91, 0.5)
-    >>> f"{v:.2f}", v > 0.9
-    ('0.91', True)
-    """
-
-    claim: Claim
-
-    def __new__(cls, value: float, claim: Claim) -> Verdict:
-        obj = super().__new__(cls, value)
-        obj.claim = claim
-        return obj
-
-    def __repr__(self) -> str:
-        return self.claim.line
-
-    def __str__(self) -> str:
-        return float.__repr__(self)
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(self.claim.line)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Verdict, (float(self), self.claim))
-
-
-class Report(list[Verdict]):
-    """Several verdicts shown together, one claim per line pair (see :func:`show`).
-
-    Examples
-    --------
-    >>> show(less("a", 1, 2))
-    ✔ a
-      measured 1.000, expected < 2.000
-    """
-
-    def __repr__(self) -> str:
-        return "\n".join(v.claim.line for v in self)
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(repr(self))
-
-
-_HISTORY: list[Claim] = []
-
-
-def history() -> list[Claim]:
-    """The claims checked so far in this process (for summary tables).
-
-    Examples
-    --------
-    >>> _ = close("two", 2.0, 2.0, atol=0.1)
-    >>> history()[-1].statement
-    'two'
-    """
-    return list(_HISTORY)
-
-
-def show(*verdicts: Verdict | Iterable[Verdict]) -> Report:
-    """Show several checks of one cell together (each argument a verdict or a list of them).
-
-    Examples
-    --------
-    >>> a = less("a small number", 0.1, 0.2)
-    >>> b = greater("a large number", 5.0, 1.0)
-    >>> show(a, b)
-    ✔ a small number
-      measured 0.100, expected < 0.200
-    ✔ a large number
-      measured 5.000, expected > 1.000
-    """
-    out = Report()
-    for v in verdicts:
-        if isinstance(v, Verdict):
-            out.append(v)
-        elif isinstance(v, Iterable) and not isinstance(v, str | bytes):
-            out.extend(show(*v))
-        else:
-            raise TypeError(
-                f"verdicts must be the results of dlt.check functions, got {type(v).__name__}"
-            )
-    return out
 
 
 def _num(x: object, name: str = "measured") -> float:
@@ -200,20 +63,15 @@ def _fmt(x: float, digits: int) -> str:
     return f"{x:.{digits}f}"
 
 
-def _record(
-    statement: str, value: float, measured: str, expected: str, ok: bool, kind: str
-) -> Verdict:
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
-    c = Claim(statement, measured, expected, ok, kind)
-    _HISTORY.append(c)
-    if not ok:
-        raise ClaimError(f"claim: {statement}; measured {measured}, expected {expected}")
-    return Verdict(value, c)
-
-
 def claim(
-    statement: str, ok: bool, measured: str = "", expected: str = "", *, kind: str = "result"
+    statement: str,
+    ok: bool,
+    measured: str = "",
+    expected: str = "",
+    *,
+    kind: str = "result",
+    id: str | None = None,
+    rejects: str | None = None,
 ) -> Verdict:
     """Check a claim given as a boolean, with the evidence spelled out in words.
 
@@ -225,7 +83,9 @@ def claim(
     ✔ train accuracy is 100%
       measured 1.00, expected 1.00
     """
-    return _record(statement, 1.0, measured or str(bool(ok)), expected or "True", bool(ok), kind)
+    return _record(
+        statement, 1.0, measured or str(bool(ok)), expected or "True", bool(ok), kind, id, rejects
+    )
 
 
 def close(
@@ -237,6 +97,8 @@ def close(
     rtol: float = 0.0,
     digits: int = 3,
     kind: str = "result",
+    id: str | None = None,
+    rejects: str | None = None,
 ) -> Verdict:
     r"""Check :math:`|m - e| \le \mathrm{atol} + \mathrm{rtol}\,|e|`.
 
@@ -254,11 +116,18 @@ def close(
     tol = atol + rtol * abs(e)
     ok = math.isfinite(m) and abs(m - e) <= tol
     exp = f"{_fmt(e, digits)} ± {_fmt(tol, digits)}"
-    return _record(statement, m, _fmt(m, digits), exp, ok, kind)
+    return _record(statement, m, _fmt(m, digits), exp, ok, kind, id, rejects)
 
 
 def less(
-    statement: str, measured: object, bound: object, *, digits: int = 3, kind: str = "result"
+    statement: str,
+    measured: object,
+    bound: object,
+    *,
+    digits: int = 3,
+    kind: str = "result",
+    id: str | None = None,
+    rejects: str | None = None,
 ) -> Verdict:
     """Check ``measured < bound``.
 
@@ -270,11 +139,18 @@ def less(
     """
     m, b = _num(measured), _num(bound, "bound")
     ok = math.isfinite(m) and m < b
-    return _record(statement, m, _fmt(m, digits), f"< {_fmt(b, digits)}", ok, kind)
+    return _record(statement, m, _fmt(m, digits), f"< {_fmt(b, digits)}", ok, kind, id, rejects)
 
 
 def greater(
-    statement: str, measured: object, bound: object, *, digits: int = 3, kind: str = "result"
+    statement: str,
+    measured: object,
+    bound: object,
+    *,
+    digits: int = 3,
+    kind: str = "result",
+    id: str | None = None,
+    rejects: str | None = None,
 ) -> Verdict:
     """Check ``measured > bound``.
 
@@ -286,7 +162,7 @@ def greater(
     """
     m, b = _num(measured), _num(bound, "bound")
     ok = math.isfinite(m) and m > b
-    return _record(statement, m, _fmt(m, digits), f"> {_fmt(b, digits)}", ok, kind)
+    return _record(statement, m, _fmt(m, digits), f"> {_fmt(b, digits)}", ok, kind, id, rejects)
 
 
 def between(
@@ -297,6 +173,8 @@ def between(
     *,
     digits: int = 3,
     kind: str = "result",
+    id: str | None = None,
+    rejects: str | None = None,
 ) -> Verdict:
     """Check ``low <= measured <= high``.
 
@@ -309,7 +187,7 @@ def between(
     m, lo, hi = _num(measured), _num(low, "low"), _num(high, "high")
     ok = math.isfinite(m) and lo <= m <= hi
     exp = f"in [{_fmt(lo, digits)}, {_fmt(hi, digits)}]"
-    return _record(statement, m, _fmt(m, digits), exp, ok, kind)
+    return _record(statement, m, _fmt(m, digits), exp, ok, kind, id, rejects)
 
 
 def fit_slope(
@@ -360,6 +238,8 @@ def slope(
     loglog: bool = True,
     digits: int = 2,
     kind: str = "result",
+    id: str | None = None,
+    rejects: str | None = None,
 ) -> Verdict:
     """Fit the slope of ``y`` against ``x`` (log-log by default); check it is ``expected ± tol``.
 
@@ -373,4 +253,4 @@ def slope(
     a, _ = fit_slope(x, y, loglog=loglog)
     ok = math.isfinite(a) and abs(a - expected) <= tol
     exp = f"{_fmt(expected, digits)} ± {_fmt(tol, digits)}"
-    return _record(statement, round(a, 12), f"slope {_fmt(a, digits)}", exp, ok, kind)
+    return _record(statement, round(a, 12), f"slope {_fmt(a, digits)}", exp, ok, kind, id, rejects)

@@ -25,6 +25,7 @@ __all__ = [
     "check_nonnegative",
     "check_fraction",
     "check_choice",
+    "check_square",
     "generator",
 ]
 
@@ -175,3 +176,23 @@ def _finite_float(value: object, name: str) -> float:
     if not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {v}")
     return v
+
+
+def check_square(k: object, name: str) -> torch.Tensor:
+    """A square ``(n, n)`` float64 matrix (a kernel or Gram matrix), finite; else raise naming it.
+
+    Examples
+    --------
+    >>> check_square([[1.0, 0.5], [0.5, 1.0]], "k").dtype
+    torch.float64
+    >>> check_square([[1.0, 0.5]], "k")
+    Traceback (most recent call last):
+    ...
+    ValueError: k must be a square (n, n) kernel matrix, got shape (1, 2)
+    """
+    k = as_matrix(k, name, dtype=torch.float64)
+    if k.shape[0] != k.shape[1]:
+        raise ValueError(
+            f"{name} must be a square (n, n) kernel matrix, got shape {tuple(k.shape)}"
+        )
+    return k

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, jvp
 
+from ..core.modules import trainable_parameters
 from ..core.validate import as_tensor, check_int, check_positive, generator
 
 __all__ = ["hvp", "top_hessian_eigenvalue", "hessian_trace", "TopEigen"]
@@ -24,20 +25,11 @@ __all__ = ["hvp", "top_hessian_eigenvalue", "hessian_trace", "TopEigen"]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def _params(model: nn.Module) -> dict[str, torch.Tensor]:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    params = {k: p.detach() for k, p in model.named_parameters() if p.requires_grad}
-    if not params:
-        raise ValueError("model has no trainable parameters")
-    return params
-
-
 def _flat_loss(
     model: nn.Module, X: torch.Tensor, y: torch.Tensor, loss: LossFn
 ) -> tuple[Callable[[torch.Tensor], torch.Tensor], torch.Tensor]:
     """The loss as a function of one flat parameter vector, and the current flat vector."""
-    params = _params(model)
+    params = trainable_parameters(model)
     names = list(params)
     shapes = [params[k].shape for k in names]
     sizes = [params[k].numel() for k in names]

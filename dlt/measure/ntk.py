@@ -15,8 +15,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
+from ..core.modules import trainable_parameters
 from ..core.validate import as_tensor, check_choice, check_int
-from ..nets.wrappers import trainable_parameters
 from .chain import chain_factors, mlp_chain, reads, sequential_chain
 from .structured import Factors, Unsupported, factors, plan, structured_kernel
 

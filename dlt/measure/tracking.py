@@ -15,8 +15,9 @@ import torch
 from torch import nn
 from torch.func import functional_call, hessian, jacrev, vmap
 
+from ..core.modules import trainable_parameters
 from ..core.validate import as_tensor, check_int, check_positive
-from .hessian import LossFn, _flat_loss, _inputs, _mse, _params, top_hessian_eigenvalue
+from .hessian import LossFn, _flat_loss, _inputs, _mse, top_hessian_eigenvalue
 
 __all__ = ["SharpnessCallback", "full_hessian", "output_jacobian"]
 
@@ -187,7 +188,7 @@ def output_jacobian(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
             [3., 4.]])
     """
     x = as_tensor(X, "X", ndim=range(2, 8), shape="(n, ...)")
-    params = _params(model)
+    params = trainable_parameters(model)
     frozen = {k: b for k, b in model.named_buffers()}
     with torch.no_grad():
         out = model(x[:1])

@@ -13,26 +13,10 @@ import torch
 from torch import nn
 from torch.func import functional_call, jvp
 
+from ..core.modules import trainable_parameters
 from ..core.validate import check_positive
 
-__all__ = ["Linearized", "linearize", "OutputScaled", "trainable_parameters"]
-
-
-def trainable_parameters(model: nn.Module) -> dict[str, torch.Tensor]:
-    """The detached parameters of ``model`` that require grad, by name; raise if there are none.
-
-    Examples
-    --------
-    >>> from dlt.nets import MLP
-    >>> list(trainable_parameters(MLP([2, 4, 1], seed=0)))
-    ['weights.0', 'weights.1']
-    """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
-    if not params:
-        raise ValueError("model has no trainable parameters, so its tangent kernel is zero")
-    return params
+__all__ = ["Linearized", "linearize", "OutputScaled"]
 
 
 class Linearized(nn.Module):

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from ..core.validate import as_matrix, as_tensor, as_vector, check_nonnegative
+from ..core.validate import as_matrix, as_tensor, as_vector, check_nonnegative, check_square
 
 __all__ = ["kernel_regression", "gp_posterior"]  # solve_psd, check_square: shared helpers
-
-
-def check_square(k: object, name: str) -> torch.Tensor:
-    k = as_matrix(k, name, dtype=torch.float64)
-    if k.shape[0] != k.shape[1]:
-        raise ValueError(
-            f"{name} must be a square (n, n) kernel matrix, got shape {tuple(k.shape)}"
-        )
-    return k
 
 
 def kernel_regression(

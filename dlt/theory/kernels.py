@@ -33,8 +33,7 @@ from __future__ import annotations
 
 import torch
 
-from ..core.validate import as_matrix, as_vector, check_positive
-from ..solve.kernel import check_square
+from ..core.validate import as_matrix, as_vector, check_positive, check_square
 from .fused import fused_kernels
 
 __all__ = [
