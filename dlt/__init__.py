@@ -5,13 +5,13 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.kernels` infinite-width kernels and kernel methods
 - :mod:`dlt.ntk` empirical NTKs, linearized and output-scaled networks
 - :mod:`dlt.feature_learning` lazy versus rich training: parameterizations, feature movement, muP
-- :mod:`dlt.generalization_measures` PAC-Bayes and VC bounds, complexity measures, Kendall's tau
 - :mod:`dlt.interpolation` min-norm and ridge interpolation, risk formulas, effective ranks
-- :mod:`dlt.curvature` Hessian-vector products, sharpness and Hessian trace
+- :mod:`dlt.generalization_measures` PAC-Bayes and VC bounds, complexity measures, Kendall's tau
 - :mod:`dlt.implicit_bias` max-margin classifiers, margins, logistic descent, diagonal networks
-- :mod:`dlt.icl` in-context regression: prompts, attention models, GD constructions, Bayes predictors
+- :mod:`dlt.curvature` Hessian-vector products, sharpness and Hessian trace
 - :mod:`dlt.scaling` batch size: the exact risk of minibatch SGD, the critical batch size, noise scales
 - :mod:`dlt.grokking` modular arithmetic, the grokking network, Fourier spectra of embeddings, grokking times
+- :mod:`dlt.icl` in-context regression: prompts, attention models, GD constructions, Bayes predictors
 
 and the shared pieces under their own names: :mod:`dlt.data` (synthetic data),
 :mod:`dlt.nets` (networks), :mod:`dlt.train` (the one training loop), :mod:`dlt.check`

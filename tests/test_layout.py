@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from dlt.book import registry
+
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "dlt"
 
@@ -39,23 +41,8 @@ ALLOWED = {
     },
     "book": {"core", "data", "solve", "theory", "nets", "train", "measure"},
 }
-FACES = {
-    "grokking",
-    "curvature",
-    "implicit_bias",
-    "kernels",
-    "ntk",
-    "interpolation",
-    "icl",
-    "scaling",
-    "feature_learning",
-    "generalization_measures",
-    "check",
-    "viz",
-    "lessons",
-    "cli",
-    "__init__",
-}
+#: the topic faces come from the registry of the book; the shared pieces have faces of their own
+FACES = {f.name for f in registry.FACES} | {"check", "viz", "lessons", "cli", "__init__"}
 MAX_LINES = 400
 
 

@@ -1,0 +1,350 @@
+"""The registry of the book: every chapter, its part, its topic face, its lesson and its tests.
+
+One table, kept here and nowhere else. What used to be listed by hand in five to seven places
+is derived from it: the topic faces the layout test knows (``tests/test_layout.py``), the
+README's chapter table and face list, the API page's topic sections (``book/api.md``), the
+lessons' index, the table of contents' chapters and the titles ``dlt list`` prints. A test
+(``tests/test_registry.py``) fails where a derived copy disagrees, and
+``python tools/registry.py`` rewrites the derived blocks of the README and the API page.
+
+A chapter still to be written is in the registry with ``written=False``: its face and slug
+are reserved, and nothing is derived from it until it is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Chapter", "Face", "PARTS", "FACES", "CHAPTERS", "chapter", "written"]
+
+#: The parts of the book, in order (the captions of ``_toc.yml``).
+PARTS = (
+    "Part I. The puzzle",
+    "Part II. Infinite width",
+    "Part III. Interpolation that generalizes",
+    "Part IV. How optimization chooses a solution",
+    "Part V. Transformers and in-context learning",
+    "Part VI. Architectures, robustness, interpretability",
+    "Part VII. Beyond the training distribution",
+)
+
+
+@dataclass(frozen=True)
+class Face:
+    """A topic face: a module ``dlt.<name>`` that re-exports a topic's functions from the kinds.
+
+    ``title`` heads its section of the API page; ``exclude`` lists names it re-exports that
+    the API page documents under another face (each object is documented once).
+
+    Examples
+    --------
+    >>> FACES[0].name, FACES[0].title
+    ('kernels', 'Kernels')
+    """
+
+    name: str
+    title: str
+    summary: str
+    exclude: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()  # document only these (empty: every name of __all__)
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One chapter of the book.
+
+    Examples
+    --------
+    >>> c = chapter(3)
+    >>> c.slug, c.faces, c.lesson
+    ('03_ntk', ('ntk', 'kernels'), True)
+    """
+
+    number: int
+    slug: str
+    title: str
+    part: str
+    faces: tuple[str, ...]
+    summary: str
+    lesson: bool = True
+    tests: tuple[str, ...] = ()
+    written: bool = True
+
+    @property
+    def label(self) -> str:
+        """The chapter's MyST label (``ch:ntk`` for ``03_ntk``)."""
+        return "ch:" + self.slug.split("_", 1)[1]
+
+
+FACES: tuple[Face, ...] = (
+    Face("kernels", "Kernels", "infinite-width kernels and kernel methods"),
+    Face(
+        "ntk",
+        "Empirical NTKs and linearized networks",
+        "empirical NTKs, linearized and output-scaled networks",
+    ),
+    Face(
+        "feature_learning",
+        "Feature learning",
+        "lazy versus rich training: parameterizations, feature movement, muP",
+        members=(
+            "hidden_features",
+            "feature_movement",
+            "weight_alignment",
+            "coordinate_sizes",
+            "random_alignment",
+        ),
+    ),
+    Face(
+        "interpolation",
+        "Interpolation",
+        "min-norm and ridge interpolation, risk formulas, effective ranks",
+    ),
+    Face(
+        "generalization_measures",
+        "Measuring generalization",
+        "PAC-Bayes and VC bounds, complexity measures, Kendall's tau",
+        exclude=("binary_teacher", "BinaryTeacher"),
+    ),
+    Face(
+        "implicit_bias",
+        "Implicit bias",
+        "max-margin classifiers, margins, logistic descent, diagonal networks",
+        exclude=("DiagonalNet", "LogisticPath"),
+    ),
+    Face("curvature", "Curvature", "Hessian-vector products, sharpness and Hessian trace"),
+    Face(
+        "scaling",
+        "Batch size and the critical batch size",
+        "batch size: the exact risk of minibatch SGD, the critical batch size, noise scales",
+    ),
+    Face(
+        "grokking",
+        "Grokking",
+        "modular arithmetic, the grokking network, Fourier spectra of embeddings, grokking times",
+    ),
+    Face(
+        "icl",
+        "In-context learning",
+        "in-context regression: prompts, attention models, GD constructions, Bayes predictors",
+    ),
+)
+
+_I, _II, _III, _IV, _V, _VI, _VII = PARTS
+
+CHAPTERS: tuple[Chapter, ...] = (
+    Chapter(
+        1,
+        "01_generalization",
+        "Generalization in the overparameterized regime",
+        _I,
+        (),
+        "a wide MLP reaches 100% train accuracy on true, partly random and fully random labels; its test accuracy falls from near Bayes to chance as the labels are randomized; a narrow one cannot memorize",
+        tests=("test_nets_data.py",),
+    ),
+    Chapter(
+        2,
+        "02_nngp",
+        "Wide networks are Gaussian processes",
+        _II,
+        ("kernels",),
+        "the output covariance of random ReLU networks is the arc-cosine NNGP kernel; non-Gaussianity fades like 1/width; Bayesian inference in a wide net is GP regression",
+        tests=("test_kernels.py", "test_kernels_fused.py"),
+    ),
+    Chapter(
+        3,
+        "03_ntk",
+        "The neural tangent kernel and lazy training",
+        _II,
+        ("ntk", "kernels"),
+        "the empirical NTK converges to the analytic one like width^-1/2; the kernel stops moving during training as width grows; network, linearized network and closed-form kernel dynamics agree at large width",
+        tests=("test_ntk.py", "test_ntk_structured.py"),
+    ),
+    Chapter(
+        4,
+        "04_lazy_rich",
+        "Lazy versus rich: feature learning",
+        _II,
+        ("feature_learning",),
+        "NTK features move like width^-1/2 and stay randomly aligned, muP features move by Θ(1), align with the single-index direction and cut the test loss over tenfold; the output scale α moves one network from lazy (movement ∝ 1/α) to rich; the standard parameterization's best learning rate falls like 1/width while muP's stays put; the coordinate check is flat for muP and catches a muP with an NTK-scaled readout",
+        tests=("test_feature_learning.py", "test_parameterization.py"),
+    ),
+    Chapter(
+        5,
+        "05_double_descent",
+        "Double descent",
+        _III,
+        ("interpolation",),
+        "the min-norm interpolator's risk matches the closed form of Hastie et al. on both sides of p/n = 1, peaks at p = n, and optimally tuned ridge removes the peak; random ReLU features on a teacher peak at N = n",
+        tests=("test_interpolation.py",),
+    ),
+    Chapter(
+        6,
+        "06_benign_overfitting",
+        "Benign overfitting",
+        _III,
+        ("interpolation",),
+        "effective ranks decide when interpolation is benign: risk falls with dimension for a two-scale spectrum, not for an isotropic one; two-layer ReLU CNNs fit noisy labels on an (n, SNR) grid, benign above and harmful below the boundary n‖μ‖⁴ ∝ d",
+        tests=("test_benign_cnn.py", "test_interpolation.py"),
+    ),
+    Chapter(
+        7,
+        "07_measuring_generalization",
+        "Measuring generalization",
+        _III,
+        ("generalization_measures",),
+        "a PAC-Bayes-kl bound (Gaussian prior at the initialization, Monte Carlo correction, union over scale grids) certifies 0.42 to 0.44 for a 2,302-parameter network whose VC bound is 1.36; five complexity measures ranked against the generalization gap over 16 networks by Kendall's τ with the spread of unrelated rankings: the PAC-Bayes bound and flatness rank it, the spectral-norm product and the path norm do not; random labels push the bound to 0.98 while the network still interpolates",
+        tests=("test_bounds.py", "test_complexity.py"),
+    ),
+    Chapter(
+        8,
+        "08_implicit_bias",
+        "Implicit bias of optimizers",
+        _IV,
+        ("implicit_bias",),
+        "on separable data GD heads for the ℓ2 max margin (the hard SVM, solved exactly) and sign descent and Adam (ε = 0) for the ℓ∞ one (a linear program); the direction error falls like 1/log t and the loss like 1/t; diagonal linear networks interpolate with the minimizer of Woodworth et al.'s potential, sparse only from a small initialization; a large Adam ε turns Adam back toward ℓ2",
+        tests=("test_implicit_bias.py",),
+    ),
+    Chapter(
+        9,
+        "09_edge_of_stability",
+        "Sharpness, stability and the edge of stability",
+        _IV,
+        ("curvature",),
+        "sharpness by power iteration on Hessian-vector products, recorded by a `fit` callback; full-batch GD on a tanh net sharpens until λ_max meets 2/η and stays within 1% while the loss falls non-monotonically; a wide two-layer linear net catapults for 2 < ηλ₀ < 4 and diverges beyond a measured ηλ₀ ≈ 4.0; the exact mean-square threshold of batch-1 SGD sits below 2/tr H at every minimum, so SGD's minima have η tr H/2 < 1 while GD's do not",
+        tests=("test_curvature.py",),
+    ),
+    Chapter(
+        10,
+        "10_critical_batch_size",
+        "Batch size and the critical batch size",
+        _IV,
+        ("scaling",),
+        "the exact expected risk of minibatch SGD on power-law linear regression matches Monte Carlo SGD; steps to 10%, 3% and 1% of the initial risk follow S_min(1 + B_crit/B) (rms log error under 0.07); B_crit grows 5 to 10 times from the loosest to the tightest target but under 2 times from d = 100 to 3000, and settles in d; the gradient-noise scales overshoot B_crit 6 to 140 times; a small ReLU network shows the same shape qualitatively",
+        tests=("test_scaling.py",),
+    ),
+    Chapter(
+        11,
+        "11_grokking",
+        "Grokking",
+        _IV,
+        ("grokking",),
+        "a one-hidden-layer network on learned embeddings fits half of the table of (a + b) mod 31 by step 20 to 30 and reaches 95% test accuracy 25 to 58 times later (AdamW, weight decay 1; 8 seeds); the grokked embedding puts 0.63 to 0.78 of its power on 5 of the 15 Fourier frequencies against 0.39 to 0.42 without weight decay and at initialization; a lazier start (output scale 4 with lr/4) multiplies the delay by 1.8 to 2; without weight decay the test accuracy stays at 0 within the same budget",
+        tests=("test_grokking.py",),
+    ),
+    Chapter(
+        12,
+        "12_icl_gd",
+        "In-context learning as gradient descent",
+        _V,
+        ("icl",),
+        (
+            "one linear self-attention layer is exactly one gradient step; a trained "
+            "one-layer LSA converges to the optimal preconditioned step (matrix and error); "
+            'deeper LSA approaches least squares, and where "transformers do GD" stops being '
+            "exact"
+        ),
+        tests=("test_icl.py",),
+    ),
+    Chapter(
+        13,
+        "13_icl_beyond",
+        "Beyond one task: sparse regression, task superposition, in-context vs in-weights",
+        _V,
+        ("icl",),
+        "a small softmax transformer trained on dense, sparse and sign prompts learns in context but, at `SCALE = 1`, does not yet beat least squares where the Lasso and the exact Bayes predictor do (the larger run is named, not yet verified); on prompts mixing two tasks its prediction weights each task's answer in proportion to its share; trained on four tasks instead of fresh ones, the same model answers from its weights and ignores the context on new tasks; shifting the task scale breaks it",
+        tests=("test_icl.py",),
+    ),
+    # Parts VI and VII and the closing chapter: reserved, not yet written.
+    Chapter(
+        14,
+        "14_robustness",
+        "Robustness: width, depth and initialization",
+        _VI,
+        ("robustness",),
+        "",
+        written=False,
+    ),
+    Chapter(15, "15_polynomial", "Polynomial networks", _VI, ("polynomial",), "", written=False),
+    Chapter(
+        16,
+        "16_white_box",
+        "White-box transformers: rate reduction",
+        _VI,
+        ("white_box",),
+        "",
+        written=False,
+    ),
+    Chapter(
+        17,
+        "17_convergence",
+        "Global convergence, and architecture choice through the NTK",
+        _VI,
+        ("convergence",),
+        "",
+        written=False,
+    ),
+    Chapter(
+        18,
+        "18_length_generalization",
+        "Length and compositional generalization",
+        _VII,
+        ("length_generalization",),
+        "",
+        written=False,
+    ),
+    Chapter(
+        19, "19_lottery", "Sparsity and lottery tickets", _VII, ("lottery",), "", written=False
+    ),
+    Chapter(
+        20,
+        "20_diffusion",
+        "Memorization and generalization in diffusion models",
+        _VII,
+        ("diffusion",),
+        "",
+        written=False,
+    ),
+    Chapter(
+        21,
+        "21_where_theory_stands",
+        "Where the theory stands",
+        _VII,
+        (),
+        "",
+        lesson=False,
+        written=False,
+    ),
+)
+
+
+def chapter(key: int | str) -> Chapter:
+    """The chapter of a number (``3``), a two-digit prefix (``"03"``) or a slug (``"03_ntk"``).
+
+    Raises
+    ------
+    KeyError
+        If no chapter matches, with the known slugs.
+
+    Examples
+    --------
+    >>> chapter("03").title
+    'The neural tangent kernel and lazy training'
+    >>> chapter(21).written
+    False
+    """
+    for c in CHAPTERS:
+        if key in (c.number, c.slug, f"{c.number:02d}", str(c.number)):
+            return c
+    raise KeyError(f"no chapter {key!r}; chapters: {', '.join(c.slug for c in CHAPTERS)}")
+
+
+def written() -> tuple[Chapter, ...]:
+    """The chapters that are written (in the book, the table of contents and the tests).
+
+    Examples
+    --------
+    >>> [c.number for c in written()][:3]
+    [1, 2, 3]
+    """
+    return tuple(c for c in CHAPTERS if c.written)
