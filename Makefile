@@ -1,7 +1,7 @@
 # dlt: every target works from a fresh clone with nothing but Python 3.11.
-# The first target that needs the environment creates .venv and installs torch from
-# constraints/cpu.txt (the CPU build, pinned) before anything else, so no dependency can
-# pull a CUDA build. The package itself accepts any recent torch.
+# The first target that needs the environment creates .venv and installs torch before anything
+# else: the version pinned by constraints/cpu.txt, the CPU build from PyTorch's CPU wheel index
+# (TORCH_INDEX), so no dependency can pull a CUDA build. The package itself accepts any recent torch.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -9,6 +9,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.dlt-installed
 JOBS   ?= 2
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints/cpu.txt
+# Where torch comes from. The public index's torch 2.13.0 for Linux is the CUDA build, with
+# several GB of nvidia-* packages; PyTorch's CPU index serves 2.13.0+cpu, which pip prefers
+# (a local version label sorts above the plain version, and ==2.13.0 admits it), so the index
+# is added beside the default one: where it is out of reach, pip warns and takes what the
+# default index or a wheel cache offers. `make install TORCH_INDEX=https://download.pytorch.org/whl/cu126`
+# installs a CUDA build instead (tests/test_install.py checks this command line).
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 # Chapters and lessons run headless: no progress bars, pre-computed explorers, CPU unless told.
 export DLT_PROGRESS := 0
@@ -28,7 +35,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints/cpu.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PIP) torch
+	$(PIP) --extra-index-url $(TORCH_INDEX) torch
 	$(PIP) -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (dlt)" >/dev/null
 	@touch $(STAMP)

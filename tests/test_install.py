@@ -57,3 +57,130 @@ def test_wheel_installs_beside_an_existing_torch(tmp_path):
     path, value = out.strip().splitlines()
     assert str(env) in path, f"dlt was imported from {path}, not from the fresh environment"
     assert abs(float(value) - 0.25) < 1e-12  # E[relu(u)^2] = 1/4 for u ~ N(0, 1/2)
+
+
+# The CPU build of torch (issue: a fresh machine resolved PyPI's CUDA build and its nvidia-*
+# packages). The Makefile's torch command is read from `make -n`, so the test checks the command
+# that runs, not a copy of it.
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def _make_torch_command(tmp_path: Path, *overrides: str) -> list[str]:
+    """The Makefile's torch install command, as `make -n` prints it for a fresh environment."""
+    import shlex
+
+    out = subprocess.run(
+        ["make", "-n", "-B", "install", f"VENV={tmp_path / 'v'}", *overrides],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = [
+        ln for ln in out.splitlines() if "pip install" in ln and ln.rstrip().endswith(" torch")
+    ]
+    assert len(lines) == 1, f"one torch install line expected in `make -n install`:\n{out}"
+    return shlex.split(lines[0])
+
+
+def test_make_installs_torch_from_the_cpu_index(tmp_path):
+    cmd = _make_torch_command(tmp_path)
+    assert cmd[cmd.index("--extra-index-url") + 1] == CPU_INDEX
+    assert cmd[cmd.index("-c") + 1] == "constraints/cpu.txt"
+    assert (ROOT / "constraints" / "cpu.txt").read_text().count("torch==2.13.0") == 1
+    cuda = "https://download.pytorch.org/whl/cu126"
+    cmd = _make_torch_command(tmp_path, f"TORCH_INDEX={cuda}")
+    assert cmd[cmd.index("--extra-index-url") + 1] == cuda
+
+
+def _wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> None:
+    import zipfile
+
+    dist = f"{name.replace('-', '_')}-{version}"
+    meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
+        f"Requires-Dist: {r}\n" for r in requires
+    )
+    wheel = "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(folder / f"{dist}-py3-none-any.whl", "w") as z:
+        z.writestr(f"{dist}.dist-info/METADATA", meta)
+        z.writestr(f"{dist}.dist-info/WHEEL", wheel)
+        z.writestr(f"{dist}.dist-info/RECORD", "")
+
+
+def _simple_index(root: Path, files: Path, wheels: dict[str, list[str]]) -> str:
+    """A PEP 503 index on disk: root/<project>/index.html linking its wheels in `files`."""
+    for project, names in wheels.items():
+        (root / project).mkdir(parents=True, exist_ok=True)
+        links = "".join(f'<a href="{(files / f).as_uri()}">{f}</a>\n' for f in names)
+        (root / project / "index.html").write_text(f"<html><body>\n{links}</body></html>\n")
+    return root.as_uri()
+
+
+def _dry_run(cmd: list[str], index_url: str, report: Path) -> dict[str, str]:
+    """Run a pip install command as a dry run against `index_url` alone; {name: version}."""
+    import json
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull  # not this machine's find-links and mirrors
+    pip = [sys.executable, *cmd[cmd.index("-m") :]]
+    pip += ["--dry-run", "--ignore-installed", "--report", str(report), "--index-url", index_url]
+    res = subprocess.run(pip, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, (
+        f"{' '.join(pip)} failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+    )
+    items = json.loads(report.read_text())["install"]
+    return {i["metadata"]["name"].lower(): i["metadata"]["version"] for i in items}
+
+
+def test_the_cpu_index_wins_over_a_cuda_build_of_the_same_version(tmp_path):
+    """Offline: the public index as PyPI serves Linux (torch 2.13.0 requiring an nvidia package),
+    the CPU index with 2.13.0+cpu. The Makefile's command resolves the CPU build and no nvidia-*;
+    the same command without the CPU index (the old Makefile) resolves the CUDA build."""
+    files = tmp_path / "files"
+    _wheel(files, "torch", "2.13.0", ("nvidia-cublas==13.1.1.3", "filelock"))
+    _wheel(files, "nvidia-cublas", "13.1.1.3")
+    _wheel(files, "filelock", "3.20.0")
+    _wheel(files, "torch", "2.13.0+cpu", ("filelock",))
+    _wheel(files, "torch", "2.14.0")  # a newer release: the constraint keeps 2.13.0
+    pypi = _simple_index(
+        tmp_path / "pypi",
+        files,
+        {
+            "torch": ["torch-2.13.0-py3-none-any.whl", "torch-2.14.0-py3-none-any.whl"],
+            "nvidia-cublas": ["nvidia_cublas-13.1.1.3-py3-none-any.whl"],
+            "filelock": ["filelock-3.20.0-py3-none-any.whl"],
+        },
+    )
+    cpu = _simple_index(tmp_path / "cpu", files, {"torch": ["torch-2.13.0+cpu-py3-none-any.whl"]})
+    cmd = _make_torch_command(tmp_path, f"TORCH_INDEX={cpu}")
+    got = _dry_run(cmd, pypi, tmp_path / "cpu.json")
+    assert got.get("torch") == "2.13.0+cpu", got
+    assert not [n for n in got if n.startswith("nvidia")], got
+    i = cmd.index("--extra-index-url")
+    old = _dry_run(cmd[:i] + cmd[i + 2 :], pypi, tmp_path / "old.json")
+    assert old.get("torch") == "2.13.0" and "nvidia-cublas" in old, old
+
+
+def _reachable(host: str) -> bool:
+    import socket
+
+    try:
+        socket.create_connection((host, 443), timeout=5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(
+    not (_reachable("download.pytorch.org") and _reachable("pypi.org")),
+    reason="PyPI or PyTorch's CPU index is out of reach: the offline test above checks the logic",
+)
+def test_the_public_indexes_resolve_no_nvidia_package(tmp_path):
+    """Online: the Makefile's torch command against PyPI and PyTorch's CPU index themselves
+    (pip fetches the chosen wheels' metadata, a few hundred MB where an index has no PEP 658
+    metadata files)."""
+    got = _dry_run(_make_torch_command(tmp_path), "https://pypi.org/simple", tmp_path / "r.json")
+    assert got.get("torch", "").endswith("+cpu"), got
+    assert not [n for n in got if n.startswith("nvidia") or n == "triton"], got
