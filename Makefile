@@ -13,7 +13,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c co
 # several GB of nvidia-* packages; PyTorch's CPU index serves 2.13.0+cpu, which pip prefers
 # (a local version label sorts above the plain version, and ==2.13.0 admits it), so the index
 # is added beside the default one: where it is out of reach, pip warns and takes what the
-# default index or a wheel cache offers. `make install TORCH_INDEX=https://download.pytorch.org/whl/cu126`
+# default index or a wheel cache offers. `make install TORCH_INDEX=https://download.pytorch.org/whl/cu130`
 # installs a CUDA build instead (tests/test_install.py checks this command line).
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 

@@ -88,7 +88,7 @@ def test_make_installs_torch_from_the_cpu_index(tmp_path):
     assert cmd[cmd.index("--extra-index-url") + 1] == CPU_INDEX
     assert cmd[cmd.index("-c") + 1] == "constraints/cpu.txt"
     assert (ROOT / "constraints" / "cpu.txt").read_text().count("torch==2.13.0") == 1
-    cuda = "https://download.pytorch.org/whl/cu126"
+    cuda = "https://download.pytorch.org/whl/cu130"
     cmd = _make_torch_command(tmp_path, f"TORCH_INDEX={cuda}")
     assert cmd[cmd.index("--extra-index-url") + 1] == cuda
 
