@@ -28,7 +28,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install test lint lint-workflows unit notebooks book book-check browser-test pdf tex execute lab lessons bench clean set-repo
+.PHONY: install test lint lint-workflows unit notebooks book book-check browser-test pdf tex execute lab lab-copy lessons bench clean set-repo
 
 install: $(STAMP)
 
@@ -127,9 +127,19 @@ execute: install
 	    --ExecutePreprocessor.record_timing=False "$${md%.md}.ipynb" || exit 1; \
 	done
 
-## make lab: JupyterLab on book/ with MyST rendering (jupyterlab-myst), live explorers and progress bars
-lab: install
-	env -u OMP_NUM_THREADS -u MKL_NUM_THREADS DLT_STATIC=0 DLT_PROGRESS=1 $(BIN)/jupyter lab book/
+## make lab: JupyterLab with MyST rendering (jupyterlab-myst), live explorers and progress bars, on a working
+## copy of the chapters in _build/lab/, never on book/: running a chapter live replaces its pre-computed
+## explorer by widgets with no saved state, and autosave (with Jupytext, the .md too) would write that into
+## the committed files, which the next `make book` would render without an explorer. Each `make lab`
+## refreshes the chapters' copies from book/ (other files in _build/lab/ stay); edit chapters in book/.
+LAB := _build/lab
+lab: install lab-copy
+	env -u OMP_NUM_THREADS -u MKL_NUM_THREADS DLT_STATIC=0 DLT_PROGRESS=1 \
+	  $(BIN)/jupyter lab --ServerApp.root_dir=$(LAB)
+
+lab-copy:
+	@mkdir -p $(LAB) && cp book/[0-9][0-9]_*.ipynb book/[0-9][0-9]_*.md $(LAB)/ && \
+	echo "JupyterLab opens copies of the chapters in $(LAB)/ (refreshed from book/ by every make lab)"
 
 ## make lessons: write the student copies lessons/student/ from lessons/source/ (commit both)
 lessons: install
