@@ -184,3 +184,100 @@ def test_the_public_indexes_resolve_no_nvidia_package(tmp_path):
     got = _dry_run(_make_torch_command(tmp_path), "https://pypi.org/simple", tmp_path / "r.json")
     assert got.get("torch", "").endswith("+cpu"), got
     assert not [n for n in got if n.startswith("nvidia") or n == "triton"], got
+
+
+# Colab and Binder: the install cell of every chapter, and the oldest ipywidgets it accepts.
+
+
+def _install_cell() -> str:
+    import jupytext
+
+    nb = jupytext.read(ROOT / "book" / "01_generalization.md")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "%pip install" in code[1].source
+    return code[1].source
+
+
+def test_the_install_cell_stops_with_what_to_run_when_the_install_fails(tmp_path):
+    """Without network the cell used to print pip's error and let the next cell die with a bare
+    ModuleNotFoundError; now it raises, naming the command to run."""
+    import re
+
+    import nbclient
+    import nbformat
+
+    cell = _install_cell()
+    url = re.search(r'git\+(\S+?)"', cell).group(1)
+    broken = cell.replace(f"git+{url}", f"git+{(tmp_path / 'no-such-repo').as_uri()}")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    hide = "import sys\nsys.modules['dlt'] = None  # as if dlt were not installed"
+    nb.cells = [nbformat.v4.new_code_cell(hide), nbformat.v4.new_code_cell(broken)]
+    client = nbclient.NotebookClient(
+        nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}}
+    )
+    with pytest.raises(nbclient.exceptions.CellExecutionError) as err:
+        client.execute()
+    assert err.value.ename == "RuntimeError", err.value
+    assert "dlt could not be installed" in err.value.evalue
+    assert f'%pip install "dlt-book @ git+{tmp_path.as_uri()}' in err.value.evalue
+    assert "restart the kernel" in err.value.evalue
+
+
+_LIVE_PROBE = """
+import os, sys
+import nbclient, nbformat
+cells = [
+    '''import os
+os.environ["DLT_STATIC"] = "0"
+import ipywidgets, matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from dlt.book import viz
+calls = []
+def draw(a, b):
+    calls.append((a, b))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, a * b])
+    return fig
+w = viz.explore(draw, a=[1, 2, 3], b=[10, 20])
+assert viz._live_available() and type(w).__name__ == "interactive", type(w)
+w.children[0].value = 3
+w.children[1].value = 20
+assert calls[-2:] == [(3, 10), (3, 20)], calls
+print("live explorer ok with ipywidgets", ipywidgets.__version__, ipywidgets.__file__)''',
+]
+nb = nbformat.v4.new_notebook()
+nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+nbclient.NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+print(nb.cells[-1].outputs[0]["text"])
+"""
+
+
+def test_the_live_explorer_works_with_the_oldest_ipywidgets_the_package_accepts(tmp_path):
+    """The package accepts the ipywidgets Colab ships; the explorer's sliders redraw with it."""
+    import os
+    import re
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    floor = re.fullmatch(r"ipywidgets>=(\d+\.\d+)", next(d for d in deps if "ipywidgets" in d))
+    assert floor, deps
+    target = tmp_path / "old"
+    # ipywidgets 7's own requirements, without the kernel and IPython it shares with the venv
+    _run(
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--no-deps", "--target", str(target), f"ipywidgets=={floor.group(1)}.*",
+        "widgetsnbextension~=3.6.0", "jupyterlab-widgets<3", "ipython_genutils~=0.2.0",
+    )  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(target), str(ROOT)]))
+    res = subprocess.run(
+        [sys.executable, "-c", _LIVE_PROBE], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert f"ipywidgets {floor.group(1)}." in res.stdout and str(target) in res.stdout, res.stdout
