@@ -12,8 +12,9 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c co
 # Where torch comes from. The public index's torch 2.13.0 for Linux is the CUDA build, with
 # several GB of nvidia-* packages; PyTorch's CPU index serves 2.13.0+cpu, which pip prefers
 # (a local version label sorts above the plain version, and ==2.13.0 admits it), so the index
-# is added beside the default one: where it is out of reach, pip warns and takes what the
-# default index or a wheel cache offers. `make install TORCH_INDEX=https://download.pytorch.org/whl/cu130`
+# is added beside the default one. tools/torch_index.py adds it only where it answers: where it
+# is out of reach, pip would retry it for every package (81 s) and then take what the default
+# index or a wheel cache offers anyway. `make install TORCH_INDEX=https://download.pytorch.org/whl/cu130`
 # installs a CUDA build instead (tests/test_install.py checks this command line).
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
@@ -35,7 +36,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints/cpu.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PIP) --extra-index-url $(TORCH_INDEX) torch
+	$(PIP) $$($(BIN)/python tools/torch_index.py $(TORCH_INDEX)) torch
 	$(PIP) -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (dlt)" >/dev/null
 	@touch $(STAMP)

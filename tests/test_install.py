@@ -65,12 +65,13 @@ def test_wheel_installs_beside_an_existing_torch(tmp_path):
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
-def _make_torch_command(tmp_path: Path, *overrides: str) -> list[str]:
-    """The Makefile's torch install command, as `make -n` prints it for a fresh environment."""
-    import shlex
-
+def _make_torch_command(tmp_path: Path, *overrides: str) -> str:
+    """The Makefile's torch install line, as `make -n` prints it for a fresh environment, with
+    this interpreter in place of the fresh environment's (a shell line: it asks
+    tools/torch_index.py whether the index answers)."""
+    venv = tmp_path / "v"
     out = subprocess.run(
-        ["make", "-n", "-B", "install", f"VENV={tmp_path / 'v'}", *overrides],
+        ["make", "-n", "-B", "install", f"VENV={venv}", *overrides],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -80,17 +81,31 @@ def _make_torch_command(tmp_path: Path, *overrides: str) -> list[str]:
         ln for ln in out.splitlines() if "pip install" in ln and ln.rstrip().endswith(" torch")
     ]
     assert len(lines) == 1, f"one torch install line expected in `make -n install`:\n{out}"
-    return shlex.split(lines[0])
+    return lines[0].replace(f"{venv}/bin/python", sys.executable)
 
 
 def test_make_installs_torch_from_the_cpu_index(tmp_path):
-    cmd = _make_torch_command(tmp_path)
-    assert cmd[cmd.index("--extra-index-url") + 1] == CPU_INDEX
-    assert cmd[cmd.index("-c") + 1] == "constraints/cpu.txt"
+    line = _make_torch_command(tmp_path)
+    assert f"$({sys.executable} tools/torch_index.py {CPU_INDEX}) torch" in line, line
+    assert " -c constraints/cpu.txt " in line
     assert (ROOT / "constraints" / "cpu.txt").read_text().count("torch==2.13.0") == 1
     cuda = "https://download.pytorch.org/whl/cu130"
-    cmd = _make_torch_command(tmp_path, f"TORCH_INDEX={cuda}")
-    assert cmd[cmd.index("--extra-index-url") + 1] == cuda
+    assert f"tools/torch_index.py {cuda})" in _make_torch_command(tmp_path, f"TORCH_INDEX={cuda}")
+
+
+def test_torch_index_is_added_only_where_it_answers(tmp_path):
+    """Out of reach, pip retried the index for every package of the torch step (81 s here)."""
+    (tmp_path / "cpu" / "torch").mkdir(parents=True)
+    probe = [sys.executable, str(ROOT / "tools" / "torch_index.py")]
+    ok = subprocess.run([*probe, (tmp_path / "cpu").as_uri()], capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.split() == [
+        "--extra-index-url",
+        (tmp_path / "cpu").as_uri(),
+    ]
+    for url in ((tmp_path / "none").as_uri(), "http://127.0.0.1:9/whl/cpu"):
+        off = subprocess.run([*probe, url], capture_output=True, text=True, timeout=60)
+        assert off.returncode == 0 and off.stdout == "", off.stdout
+        assert "out of reach" in off.stderr and "CUDA build" in off.stderr
 
 
 def _wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> None:
@@ -117,19 +132,20 @@ def _simple_index(root: Path, files: Path, wheels: dict[str, list[str]]) -> str:
     return root.as_uri()
 
 
-def _dry_run(cmd: list[str], index_url: str, report: Path) -> dict[str, str]:
-    """Run a pip install command as a dry run against `index_url` alone; {name: version}."""
+def _dry_run(line: str, index_url: str, report: Path) -> dict[str, str]:
+    """Run the install line as a dry run against `index_url` alone; {name: version}."""
     import json
     import os
+    import shlex
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     env["PIP_CONFIG_FILE"] = os.devnull  # not this machine's find-links and mirrors
-    pip = [sys.executable, *cmd[cmd.index("-m") :]]
-    pip += ["--dry-run", "--ignore-installed", "--report", str(report), "--index-url", index_url]
-    res = subprocess.run(pip, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert res.returncode == 0, (
-        f"{' '.join(pip)} failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+    line += " --dry-run --ignore-installed --report " + shlex.quote(str(report))
+    line += " --index-url " + shlex.quote(index_url)
+    res = subprocess.run(
+        ["bash", "-c", line], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
     )
+    assert res.returncode == 0, f"{line} failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
     items = json.loads(report.read_text())["install"]
     return {i["metadata"]["name"].lower(): i["metadata"]["version"] for i in items}
 
@@ -154,12 +170,13 @@ def test_the_cpu_index_wins_over_a_cuda_build_of_the_same_version(tmp_path):
         },
     )
     cpu = _simple_index(tmp_path / "cpu", files, {"torch": ["torch-2.13.0+cpu-py3-none-any.whl"]})
-    cmd = _make_torch_command(tmp_path, f"TORCH_INDEX={cpu}")
-    got = _dry_run(cmd, pypi, tmp_path / "cpu.json")
+    line = _make_torch_command(tmp_path, f"TORCH_INDEX={cpu}")
+    got = _dry_run(line, pypi, tmp_path / "cpu.json")
     assert got.get("torch") == "2.13.0+cpu", got
     assert not [n for n in got if n.startswith("nvidia")], got
-    i = cmd.index("--extra-index-url")
-    old = _dry_run(cmd[:i] + cmd[i + 2 :], pypi, tmp_path / "old.json")
+    # the CPU index out of reach (or the old Makefile, without it): the public index's CUDA build
+    line = _make_torch_command(tmp_path, f"TORCH_INDEX={(tmp_path / 'gone').as_uri()}")
+    old = _dry_run(line, pypi, tmp_path / "old.json")
     assert old.get("torch") == "2.13.0" and "nvidia-cublas" in old, old
 
 
