@@ -1,7 +1,7 @@
 # dlt: every target works from a fresh clone with nothing but Python 3.11.
-# The first target that needs the environment creates .venv and installs torch from
-# constraints/cpu.txt (the CPU build, pinned) before anything else, so no dependency can
-# pull a CUDA build. The package itself accepts any recent torch.
+# The first target that needs the environment creates .venv and installs torch before anything
+# else: the version pinned by constraints/cpu.txt, the CPU build from PyTorch's CPU wheel index
+# (TORCH_INDEX), so no dependency can pull a CUDA build. The package itself accepts any recent torch.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -9,6 +9,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.dlt-installed
 JOBS   ?= 2
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints/cpu.txt
+# Where torch comes from. The public index's torch 2.13.0 for Linux is the CUDA build, with
+# several GB of nvidia-* packages; PyTorch's CPU index serves 2.13.0+cpu, which pip prefers
+# (a local version label sorts above the plain version, and ==2.13.0 admits it), so the index
+# is added beside the default one. tools/torch_index.py adds it only where it answers: where it
+# is out of reach, pip would retry it for every package (81 s) and then take what the default
+# index or a wheel cache offers anyway. `make install TORCH_INDEX=https://download.pytorch.org/whl/cu130`
+# installs a CUDA build instead (tests/test_install.py checks this command line).
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 # Chapters and lessons run headless: no progress bars, pre-computed explorers, CPU unless told.
 export DLT_PROGRESS := 0
@@ -21,14 +29,14 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install test lint lint-workflows unit notebooks book book-check browser-test pdf tex execute lab lessons bench clean set-repo
+.PHONY: install test lint lint-workflows unit notebooks book book-check browser-test pdf tex execute lab lab-copy lessons bench clean set-repo
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints/cpu.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PIP) torch
+	$(PIP) $$($(BIN)/python tools/torch_index.py $(TORCH_INDEX)) torch
 	$(PIP) -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (dlt)" >/dev/null
 	@touch $(STAMP)
@@ -120,9 +128,19 @@ execute: install
 	    --ExecutePreprocessor.record_timing=False "$${md%.md}.ipynb" || exit 1; \
 	done
 
-## make lab: JupyterLab on book/ with MyST rendering (jupyterlab-myst), live explorers and progress bars
-lab: install
-	env -u OMP_NUM_THREADS -u MKL_NUM_THREADS DLT_STATIC=0 DLT_PROGRESS=1 $(BIN)/jupyter lab book/
+## make lab: JupyterLab with MyST rendering (jupyterlab-myst), live explorers and progress bars, on a working
+## copy of the chapters in _build/lab/, never on book/: running a chapter live replaces its pre-computed
+## explorer by widgets with no saved state, and autosave (with Jupytext, the .md too) would write that into
+## the committed files, which the next `make book` would render without an explorer. Each `make lab`
+## refreshes the chapters' copies from book/ (other files in _build/lab/ stay); edit chapters in book/.
+LAB := _build/lab
+lab: install lab-copy
+	env -u OMP_NUM_THREADS -u MKL_NUM_THREADS DLT_STATIC=0 DLT_PROGRESS=1 \
+	  $(BIN)/jupyter lab --ServerApp.root_dir=$(LAB)
+
+lab-copy:
+	@mkdir -p $(LAB) && cp book/[0-9][0-9]_*.ipynb book/[0-9][0-9]_*.md $(LAB)/ && \
+	echo "JupyterLab opens copies of the chapters in $(LAB)/ (refreshed from book/ by every make lab)"
 
 ## make lessons: write the student copies lessons/student/ from lessons/source/ (commit both)
 lessons: install

@@ -9,6 +9,10 @@ It also puts the book's version (from git tags, as the package's) in the page fo
 PDF's title page, and makes the explorers print: in the LaTeX/PDF build an explorer (the HTML
 output of ``dlt.viz.explore``) shows its first frame, followed by a line saying where the live
 version is, the chapter's page in the published book (derived from ``repository.url``).
+
+And it stops the build when a chapter's explorer has lost its frames: a cell that calls
+``explore(`` must carry the pre-computed explorer (one frame per point of its slider grid), not,
+say, the widget view a live JupyterLab session saved in its place, which renders as nothing.
 """
 
 import base64
@@ -18,6 +22,7 @@ import sys
 from pathlib import Path
 
 from docutils import nodes
+from sphinx.errors import ExtensionError
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,6 +153,62 @@ def _explorer_first_frames(app, docname, source):
         source[0] = json.dumps(nb)
 
 
+_SLIDER_VALUES = re.compile(r'class="dlt-explorer-slider"[^>]*data-values="([^"]*)"')
+
+
+def explorer_problems(nb: dict) -> list[str]:
+    """What is wrong with the explorers of an executed notebook (its JSON): one line per cell.
+
+    A code cell whose source calls ``explore(`` must have an output whose HTML is a pre-computed
+    explorer with as many frames as its sliders have combinations of values (at least one).
+    """
+    import html as html_lib
+
+    problems = []
+    for i, cell in enumerate(nb.get("cells", [])):
+        source = "".join(cell.get("source", ""))
+        if cell.get("cell_type") != "code" or not re.search(r"\bexplore\(", source):
+            continue
+        found = None
+        for out in cell.get("outputs", []):
+            text = out.get("data", {}).get("text/html", "")
+            text = "".join(text) if isinstance(text, list) else text
+            if _EXPLORER in text:
+                found = text
+                break
+        if found is None:
+            kinds = sorted({k for o in cell.get("outputs", []) for k in o.get("data", {})})
+            problems.append(
+                f"cell {i} calls explore( but has no pre-computed explorer among its outputs "
+                f"({', '.join(kinds) or 'none'})"
+            )
+            continue
+        frames = found.count('class="dlt-explorer-frame"')
+        expected = 1
+        for values in _SLIDER_VALUES.findall(found):
+            expected *= len(json.loads(html_lib.unescape(values)))
+        if frames == 0 or frames != expected:
+            problems.append(
+                f"cell {i}: its explorer has {frames} frames, its sliders {expected} positions"
+            )
+    return problems
+
+
+def _explorers_have_frames(app, docname, source):
+    """Stop the build on a chapter whose explorer lost its frames (see explorer_problems)."""
+    path = str(app.env.doc2path(docname))
+    if not path.endswith(".ipynb"):
+        return
+    problems = explorer_problems(json.loads(source[0]))
+    if problems:
+        chapter = Path(path).stem[:2]
+        raise ExtensionError(
+            f"{docname}: " + "; ".join(problems) + ". Re-execute the committed notebook with "
+            f"`make execute CH={chapter}` (a live session's widgets have no frames: run chapters live "
+            "with `make lab`, which works on copies in _build/lab/)."
+        )
+
+
 def _docname_of(env, node):
     """The chapter a node comes from (the LaTeX builder inlines every chapter into one tree)."""
     while node is not None:
@@ -207,6 +268,7 @@ def setup(app):
     app.add_css_file("dlt.css")
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("config-inited", _configure)
+    app.connect("source-read", _explorers_have_frames)
     app.connect("source-read", _explorer_first_frames)
     app.add_post_transform(ExplorerLiveLine)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -6,6 +6,7 @@ Defined in :mod:`dlt.book.cli`, kind ``book``; this module only re-exports it.
 from .book.cli import (
     chapters,
     describe_failure,
+    failed_output,
     main,
     run_chapter,
 )
@@ -15,4 +16,5 @@ __all__ = [
     "chapters",
     "run_chapter",
     "describe_failure",
+    "failed_output",
 ]

@@ -263,12 +263,8 @@ def test_minibatch_indices_are_uniform_over_positions():
     assert (counts - 1000).abs().max() < 5 * math.sqrt(1000 * 0.75 * 0.25) * 2
 
 
-@pytest.mark.notebook
-def test_dlt_run_reports_the_failing_cell(tmp_path):
-    """`dlt run` is the GPU workflow's only feedback: it must say what failed, where, and where the output is."""
+def _notebook(path, *cells):
     import nbformat
-
-    from dlt.book.cli import describe_failure, run_chapter
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
@@ -278,18 +274,91 @@ def test_dlt_run_reports_the_failing_cell(tmp_path):
     }
     params = nbformat.v4.new_code_cell('DEVICE = "auto"\nSCALE = 1\nSEED = 0')
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [
-        params,
-        nbformat.v4.new_code_cell("x = 1\nraise ValueError('width must be > 0, got -1')"),
-    ]
-    path = tmp_path / "99_broken.ipynb"
+    nb.cells = [params, *(nbformat.v4.new_code_cell(c) for c in cells)]
     nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.notebook
+def test_dlt_run_reports_the_failing_line_and_keeps_the_last_good_output(tmp_path):
+    """`dlt run` is the GPU workflow's only feedback: it must say what failed, on which line of
+    which cell, and where the partial output is, and a failed run must not replace a good one."""
+    from dlt.book.cli import describe_failure, failed_output, run_chapter
+
+    path = tmp_path / "99_broken.ipynb"
+    out = tmp_path / "out"
+    _notebook(path, "x = 1\nprint('good run')")
+    run_chapter(path, out, device="cpu", progress=False)
+    good = (out / path.name).read_text()
+    assert "good run" in good and not failed_output(out, path).exists()
+    _notebook(
+        path,
+        "a = 1\nb = 2\nc = 3\nd = 4\ne = 5\nraise ValueError('width must be > 0, got -1')\nf = 6",
+    )
     with pytest.raises(Exception) as err:
-        run_chapter(path, tmp_path / "out", device="cpu", progress=False)
-    text = describe_failure(err.value, tmp_path / "out" / path.name)
+        run_chapter(path, out, device="cpu", progress=False)
+    text = describe_failure(err.value, failed_output(out, path))
     assert "ValueError: width must be > 0, got -1" in text
-    assert "raise ValueError" in text and "partial output:" in text
-    assert (tmp_path / "out" / path.name).exists()
+    assert "line 6:" in text and "-->    6  raise ValueError" in text, text
+    assert "a = 1" not in text and "e = 5" in text, "the failing line and the one before, only"
+    assert f"partial output: {failed_output(out, path)}" in text
+    assert failed_output(out, path).exists()
+    assert (out / path.name).read_text() == good, "a failed run replaced the last good output"
+
+
+def test_describe_failure_without_a_traceback_shows_the_cell_start():
+    from dlt.book.cli import describe_failure
+
+    class Err(Exception):
+        ename, evalue, source, cell_index, exec_count = "KeyError", "'k'", "a\nb\nc\nd\ne", 3, 3
+
+    text = describe_failure(Err(), Path("o.ipynb"))
+    assert "which starts:" in text and "    d" in text and "    e" not in text
+
+
+def test_dlt_run_refuses_cuda_before_starting_a_kernel(monkeypatch, capsys):
+    import papermill
+
+    from dlt.book import cli
+
+    def no_kernel(*args, **kwargs):
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["run", "03", "--device", "cuda"])
+    assert "CUDA is not available" in str(exit_.value) and "--device cpu" in str(exit_.value)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        cli.run_chapter(ROOT / "book" / "03_ntk.ipynb", ROOT / "_build" / "x", device="cuda")
+    monkeypatch.setenv("DLT_DEVICE", "cuda")
+    with pytest.raises(SystemExit, match="DLT_DEVICE is 'cuda'"):
+        cli.main(["run", "03", "--device", "auto"])
+
+
+def test_dlt_run_finds_a_chapter_by_its_number():
+    from dlt.book.cli import _resolve
+
+    assert _resolve("3", ROOT).stem == "03_ntk"
+    assert _resolve("03", ROOT).stem == "03_ntk"
+    assert _resolve("03_ntk", ROOT).stem == "03_ntk"
+    assert _resolve("11", ROOT).stem.startswith("11_")
+    with pytest.raises(SystemExit, match="unknown chapter '30'"):
+        _resolve("30", ROOT)
+
+
+def test_dlt_list_columns_fit_the_longest_slug(capsys, monkeypatch):
+    from dlt.book import cli
+
+    monkeypatch.chdir(ROOT)
+    assert cli.main(["list"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    slugs = [p.stem for p in cli.chapters(ROOT)]
+    assert len(rows) == len(slugs)
+    col = max(map(len, slugs)) + 2
+    for row, slug in zip(rows, slugs, strict=True):
+        assert row.startswith(slug) and row[len(slug) : col].strip() == "" and row[col] != " "
 
 
 def test_dlt_version_and_scale_usage():

@@ -298,3 +298,20 @@ def test_each_check_fails_when_only_its_task_is_unsolved(src, task):
         f"(cell {target}), failed at {failed}:\n{err}"
     )
     assert f"Task {task} is not solved yet" in err, err
+
+
+def test_nbgrader_config_names_an_absolute_root_that_moves_with_the_folder(tmp_path):
+    """nbgrader warned "root '.' is not absolute" three times per command with a relative root."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course = tmp_path / "course"
+    from dlt.book.lessons import write_nbgrader
+
+    written = write_nbgrader(course, ROOT)
+    assert course / "nbgrader_config.py" in written
+    moved = tmp_path / "elsewhere" / "course"
+    moved.parent.mkdir()
+    course.rename(moved)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(moved)).load_config()
+    assert config.CourseDirectory.root == str(moved)
+    assert config.CourseDirectory.course_id == "dlt"

@@ -15,12 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["main", "chapters", "run_chapter", "describe_failure"]
+__all__ = ["main", "chapters", "run_chapter", "describe_failure", "failed_output"]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _root() -> Path:
@@ -54,15 +57,35 @@ def _title(nb_path: Path) -> str:
 
 
 def _resolve(name: str, root: Path) -> Path:
+    """A chapter by its slug (``03_ntk``), its number (``03`` or ``3``) or its number and a prefix."""
+    key = name.zfill(2) if name.isdigit() else name
     found = [
         p
         for p in chapters(root)
-        if p.stem == name or p.stem.startswith(f"{name}_") or p.stem[:2] == name
+        if p.stem == key or p.stem.startswith(f"{key}_") or p.stem[:2] == key
     ]
     if len(found) != 1:
         known = ", ".join(p.stem for p in chapters(root))
         raise SystemExit(f"dlt: unknown chapter {name!r}; chapters: {known}")
     return found[0]
+
+
+def failed_output(out_dir: Path, nb_path: Path) -> Path:
+    """Where a failed run of a chapter leaves its partial output: ``NN_slug.failed.ipynb``.
+
+    Examples
+    --------
+    >>> failed_output(Path("_build/runs"), Path("book/03_ntk.ipynb")).name
+    '03_ntk.failed.ipynb'
+    """
+    return Path(out_dir) / f"{nb_path.stem}.failed.ipynb"
+
+
+def _check_device(device: str) -> None:
+    """Refuse a device this machine lacks before any kernel starts (``dlt.device``'s rule)."""
+    from ..core.device import device as pick
+
+    pick(device)
 
 
 def run_chapter(
@@ -74,27 +97,62 @@ def run_chapter(
     seed: int = 0,
     progress: bool | None = None,
 ) -> float:
-    """Execute one chapter with papermill, parameters injected; return the wall time in seconds."""
+    """Execute one chapter with papermill, parameters injected; return the wall time in seconds.
+
+    The executed notebook replaces ``out_dir/NN_slug.ipynb`` only when the run succeeds: a failed
+    run leaves the previous good output in place and its partial output in
+    :func:`failed_output` (``out_dir/NN_slug.failed.ipynb``), which a later success removes.
+
+    Raises
+    ------
+    ValueError
+        If ``device`` (or ``DLT_DEVICE``, for ``"auto"``) asks for CUDA on a machine without
+        it, before any kernel starts.
+    """
     import papermill as pm
 
+    _check_device(device)
     os.environ.setdefault("DLT_PROGRESS", "0")
     os.environ.setdefault("DLT_STATIC", "1")
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / nb_path.name
+    partial = failed_output(out_dir, nb_path)
     start = time.perf_counter()
     pm.execute_notebook(
         str(nb_path),
-        str(out),
+        str(partial),
         parameters={"DEVICE": device, "SCALE": scale, "SEED": seed},
         kernel_name="python3",
         cwd=str(nb_path.parent),
         progress_bar=progress if progress is not None else sys.stderr.isatty(),
     )
+    os.replace(partial, out)
     return time.perf_counter() - start
 
 
+def _failing_line(err: BaseException, source: str) -> tuple[int, list[str]] | None:
+    """The line of the cell where the error was raised (1-based) and the excerpt to show.
+
+    IPython's traceback names the executed cell's frame first (``Cell In[5], line 12``); the
+    excerpt is that line with the one before it, the failing one marked ``-->``.
+    """
+    tb = getattr(err, "traceback", None) or []
+    text = _ANSI.sub("", "\n".join(str(t) for t in tb))
+    m = re.search(r"Cell In\[\d+\], line (\d+)", text)
+    lines = str(source).splitlines()
+    if not m or not 1 <= int(m.group(1)) <= len(lines):
+        return None
+    n = int(m.group(1))
+    excerpt = [f"    {k:4d}  {lines[k - 1]}" for k in range(max(1, n - 1), n)]
+    excerpt.append(f"--> {n:4d}  {lines[n - 1]}")
+    return n, excerpt
+
+
 def describe_failure(err: BaseException, out: Path) -> str:
-    """What went wrong in a chapter run: the error's name and value, the cell, the partial output.
+    """What went wrong in a chapter run: the error's name and value, the failing line, the output.
+
+    The cell's line where the error was raised is shown with the line before it (from IPython's
+    traceback); when the traceback does not name it, the cell's first four lines.
 
     Examples
     --------
@@ -112,9 +170,14 @@ def describe_failure(err: BaseException, out: Path) -> str:
         count = getattr(err, "exec_count", None)
         cell = getattr(err, "cell_index", None)
         where = f"in cell {cell}" + (f" (execution count {count})" if count else "")
-        code = [ln for ln in str(source).splitlines() if ln.strip()][:4]
-        lines.append(f"  {where}, which starts:")
-        lines += [f"    {ln}" for ln in code]
+        found = _failing_line(err, str(source))
+        if found:
+            lines.append(f"  {where}, line {found[0]}:")
+            lines += [f"  {ln}" for ln in found[1]]
+        else:
+            code = [ln for ln in str(source).splitlines() if ln.strip()][:4]
+            lines.append(f"  {where}, which starts:")
+            lines += [f"    {ln}" for ln in code]
     lines.append(f"  partial output: {out}")
     return "\n".join(lines)
 
@@ -162,26 +225,35 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "lessons":
         return _lessons(args)
     root = _root()
+    width = max((len(p.stem) for p in chapters(root)), default=0) + 2
     if args.command == "list":
         for p in chapters(root):
-            print(f"{p.stem:24s} {_title(p)}")
+            print(f"{p.stem:{width}s}{_title(p)}")
         return 0
     if args.all == bool(args.chapter):
         run.error("give one chapter or --all")
     targets = chapters(root) if args.all else [_resolve(args.chapter, root)]
+    try:
+        _check_device(args.device)
+    except ValueError as err:
+        raise SystemExit(f"dlt run: {err}; run with --device cpu (or auto)") from None
     out_dir = Path(args.output_dir)
     if not out_dir.is_absolute():
         out_dir = root / out_dir
     failed = []
     for nb in targets:
-        print(f"{nb.stem:24s} running (device={args.device}, scale={args.scale}) ...", flush=True)
+        print(
+            f"{nb.stem:{width}s}running (device={args.device}, scale={args.scale}) ...", flush=True
+        )
         try:
             t = run_chapter(nb, out_dir, device=args.device, scale=args.scale, seed=args.seed)
-            print(f"{nb.stem:24s} ok     {t:7.1f} s", flush=True)
+            print(f"{nb.stem:{width}s}ok     {t:7.1f} s", flush=True)
         except Exception as err:  # report every chapter, then fail
             failed.append(nb.stem)
-            print(f"{nb.stem:24s} FAILED", flush=True)
-            print(describe_failure(err, out_dir / nb.name), flush=True)
+            print(f"{nb.stem:{width}s}FAILED", flush=True)
+            print(describe_failure(err, failed_output(out_dir, nb)), flush=True)
+            if (out_dir / nb.name).exists():
+                print(f"  the last good output is kept: {out_dir / nb.name}", flush=True)
     if failed:
         print(f"{len(failed)} of {len(targets)} chapters failed: {', '.join(failed)}", flush=True)
     return 1 if failed else 0

@@ -309,9 +309,13 @@ def build(root: str | Path | None = None, *, check: bool = False) -> list[Path]:
 
 
 NBGRADER_CONFIG = """# nbgrader configuration of a dlt course, written by `dlt lessons nbgrader`.
+import os
+
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 c.CourseDirectory.course_id = "dlt"
-c.CourseDirectory.root = "."
+# The folder of this file, absolute (nbgrader warns about a relative root at every command);
+# computed when nbgrader reads the file, so the course folder can move.
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 # The lessons need the kernel of an environment where `import dlt` works (pip install dlt-book).
 c.Execute.kernel_name = "python3"
 c.Execute.timeout = 300
