@@ -5,7 +5,9 @@ The implicit-bias results of Soudry et al. (2018) and Zhang et al. (2024) are ab
 :func:`dlt.train.fit` costs more than the arithmetic. :func:`logistic_descent` takes the same
 steps as ``fit`` with ``loss="logistic"`` and a bias-free linear model (the tests check that
 the iterates agree to rounding with ``torch.optim.SGD`` and ``torch.optim.Adam``), with the
-gradient written out, :math:`\nabla L(w) = -\frac1n Z^\top\sigma(-Zw)`.
+gradient written out, :math:`\nabla L(w) = -\frac1n Z^\top\sigma(-Zw)`, with :math:`\sigma(-m)`
+computed without cancellation (it stays relative-accurate, :math:`\approx e^{-m}`, at large
+margins, where sign descent and Adam still move).
 """
 
 from __future__ import annotations
@@ -26,6 +28,18 @@ from ..core.validate import (
 )
 
 __all__ = ["LogisticPath", "logistic_descent"]
+
+
+def _sigmoid_of_minus(m: np.ndarray) -> np.ndarray:
+    r"""Return :math:`\sigma(-m) = 1/(1 + e^{m})` to full relative precision for every ``m``.
+
+    With :math:`e = e^{-|m|} \in (0, 1]` it is :math:`e/(1+e)` for :math:`m \ge 0` and
+    :math:`1/(1+e)` for :math:`m < 0`: no difference of nearly equal numbers, so a margin of 40
+    gives :math:`\approx e^{-40}`, not 0. (The form :math:`(1 - \tanh(m/2))/2` cancels: in
+    float64 it is exactly 0 once :math:`m > 37`, and with it the whole gradient.)
+    """
+    e = np.exp(-np.abs(m))
+    return np.where(m >= 0, e, 1.0) / (1.0 + e)
 
 
 class LogisticPath(NamedTuple):
@@ -129,7 +143,7 @@ def logistic_descent(
     want = set(grid.tolist())
     ws, losses = [], []
     for t in range(steps):
-        g = -(zn.T @ (0.5 * (1.0 - np.tanh(0.5 * (zn @ w))))) / n  # sigma(-m) = (1 - tanh(m/2))/2
+        g = -(zn.T @ _sigmoid_of_minus(zn @ w)) / n
         eta = lr / (t + 1) ** decay
         if optimizer == "gd":
             w = w - eta * g
