@@ -544,6 +544,9 @@ CASES.update(
         ),
         "dlt.solve.margins.max_margin_l2": Case(dlt.solve.max_margin_l2, _Z, ("Z",), "float64"),
         "dlt.solve.margins.max_margin_linf": Case(dlt.solve.max_margin_linf, _Z, ("Z",), "float64"),
+        "dlt.solve.margins.max_margin_linf_spread": Case(
+            dlt.solve.max_margin_linf_spread, _Z, ("Z",), "float64"
+        ),
         "dlt.solve.margins.MaxMargin": Case(
             dlt.solve.MaxMargin,
             lambda: dict(direction=t64(2), margin=torch.tensor(1.0, dtype=torch.float64)),

@@ -42,6 +42,23 @@ def _sigmoid_of_minus(m: np.ndarray) -> np.ndarray:
     return np.where(m >= 0, e, 1.0) / (1.0 + e)
 
 
+def _scaled_gradient(z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, float]:
+    r"""Return :math:`(\tilde g, s)` with :math:`\nabla L(w) = e^{-s}\tilde g` exactly.
+
+    :math:`s = \max(0, \min_i m_i)` for the margins :math:`m = Zw`. Once every margin is
+    positive, :math:`\sigma(-m_i) = e^{-s}\,e^{-(m_i - s)}/(1 + e^{-m_i})`, and the factor
+    :math:`e^{-s}` is kept apart: in float64 :math:`e^{-m}` underflows past :math:`m \approx 745`
+    (and Adam's :math:`g^2` past :math:`m \approx 372`), while sign descent and Adam only need
+    the gradient up to a positive factor and keep moving there.
+    """
+    margins = z @ w
+    shift = max(float(margins.min()), 0.0)
+    if shift == 0.0:
+        return -(z.T @ _sigmoid_of_minus(margins)) / len(z), 0.0
+    s = np.exp(-(margins - shift)) / (1.0 + np.exp(-margins))
+    return -(z.T @ s) / len(z), shift
+
+
 class LogisticPath(NamedTuple):
     """Recorded iterates of :func:`logistic_descent`: ``step`` (T,), ``w`` (T, d), ``loss`` (T,).
 
@@ -142,17 +159,22 @@ def logistic_descent(
     w, m, v = np.zeros(d), np.zeros(d), np.zeros(d)
     want = set(grid.tolist())
     ws, losses = [], []
+    log_scale = 0.0  # Adam's m and v are stored multiplied by exp(log_scale)
     for t in range(steps):
-        g = -(zn.T @ _sigmoid_of_minus(zn @ w)) / n
+        g, shift = _scaled_gradient(zn, w)  # the gradient is exp(-shift) * g
         eta = lr / (t + 1) ** decay
         if optimizer == "gd":
-            w = w - eta * g
+            w = w - eta * (g * np.exp(-shift) if shift > 0 else g)
         elif optimizer == "sign":
             w = w - eta * np.sign(g)
-        else:
+        else:  # Adam's step m_hat / (sqrt(v_hat) + eps) is unchanged when m, v, eps share a scale
+            if shift != log_scale:
+                m, v = m * np.exp(shift - log_scale), v * np.exp(2 * (shift - log_scale))
+                log_scale = shift
             m = b1 * m + (1 - b1) * g
             v = b2 * v + (1 - b2) * g * g
-            denom = np.sqrt(v / (1 - b2 ** (t + 1))) + eps
+            with np.errstate(over="ignore"):  # eps e^shift = inf: eps dominates, no step
+                denom = np.sqrt(v / (1 - b2 ** (t + 1))) + eps * np.exp(log_scale)
             step = np.divide(m / (1 - b1 ** (t + 1)), denom, out=np.zeros(d), where=denom > 0)
             w = w - eta * step
         if t + 1 in want:
