@@ -193,8 +193,9 @@ def max_margin_linf_spread(Z: torch.Tensor, slack: float = 1e-9) -> torch.Tensor
     returns :math:`\max_{w \in F} w_j - \min_{w \in F} w_j` by :math:`2d` further programs, with
     the margin relaxed to :math:`(1 - \text{slack})\gamma_\infty` so that rounding keeps
     :math:`F` non-empty. The direction is unique exactly when every spread is 0; numerically, the
-    spreads are then of order ``slack`` (a relaxed vertex moves by
-    :math:`O(\text{slack}\,\gamma_\infty)`), and a non-unique solution has spreads of order 1.
+    spreads are then of the order of the solver's feasibility tolerance (HiGHS's is
+    :math:`10^{-7}`) plus ``slack`` times the conditioning of the active constraints, and a
+    non-unique solution has spreads of order 1.
     Uniqueness is the hypothesis under which Gunasekar et al. (2018) state convergence in
     direction to this max margin.
 
