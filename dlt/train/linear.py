@@ -52,10 +52,11 @@ def _scaled_gradient(z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, float]:
     the gradient up to a positive factor and keep moving there.
     """
     margins = z @ w
-    shift = max(float(margins.min()), 0.0)
-    if shift == 0.0:
+    shift = float(margins.min())
+    if shift <= 0.0:
         return -(z.T @ _sigmoid_of_minus(margins)) / len(z), 0.0
-    s = np.exp(-(margins - shift)) / (1.0 + np.exp(-margins))
+    e = np.exp(shift - margins)  # e^{-(m - s)} in (0, 1]
+    s = e / (1.0 + e * np.exp(-shift))  # e^{-m} = e^{-(m - s)} e^{-s}
     return -(z.T @ s) / len(z), shift
 
 
