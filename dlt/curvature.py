@@ -8,9 +8,15 @@ linear-stability thresholds of gradient descent and batch-1 SGD at an interpolat
 (``dlt.theory.stability``).
 """
 
+from .core.numeric import bisect_threshold
 from .measure.hessian import TopEigen, hessian_trace, hvp, top_hessian_eigenvalue
 from .measure.tracking import SharpnessCallback, full_hessian, output_jacobian
-from .theory.stability import StabilityThresholds, sgd_mean_square_rate, stability_thresholds
+from .theory.stability import (
+    StabilityThresholds,
+    kernel_stable_lr,
+    sgd_mean_square_rate,
+    stability_thresholds,
+)
 
 __all__ = [
     # Hessian-vector products and what they estimate
@@ -26,4 +32,7 @@ __all__ = [
     "stability_thresholds",
     "StabilityThresholds",
     "sgd_mean_square_rate",
+    "kernel_stable_lr",
+    # measured thresholds
+    "bisect_threshold",
 ]

@@ -10,7 +10,13 @@ gradient flow minimizes (``dlt.nets.diagonal``, ``dlt.theory.diagonal``).
 from .data.separable import separable_classes
 from .measure.margins import margin
 from .nets.diagonal import DiagonalNet
-from .solve.margins import MaxMargin, max_margin_l2, max_margin_linf, min_l1_interpolator
+from .solve.margins import (
+    MaxMargin,
+    max_margin_l2,
+    max_margin_linf,
+    max_margin_linf_spread,
+    min_l1_interpolator,
+)
 from .theory.diagonal import diagonal_net_solution, diagonal_potential
 from .train.linear import LogisticPath, logistic_descent
 
@@ -21,6 +27,7 @@ __all__ = [
     "MaxMargin",
     "max_margin_l2",
     "max_margin_linf",
+    "max_margin_linf_spread",
     "margin",
     # optimizers on separable data
     "LogisticPath",

@@ -8,6 +8,7 @@ registry with a closed form, each activation's Gaussian expectations
 from .core.activations import erf_expectations, relu_expectations
 from .solve.kernel import gp_posterior, kernel_regression
 from .theory.kernels import erf_nngp, erf_ntk, kernel_gd_dynamics, nngp, ntk, relu_nngp, relu_ntk
+from .theory.stability import kernel_stable_lr
 
 __all__ = [
     # the recursions
@@ -24,4 +25,5 @@ __all__ = [
     "kernel_regression",
     "gp_posterior",
     "kernel_gd_dynamics",
+    "kernel_stable_lr",
 ]

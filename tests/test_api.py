@@ -110,6 +110,11 @@ CASES: dict[str, Case] = {
         poison=("estimate", "reference"),
         dtype="none",
     ),
+    "dlt.core.numeric.bisect_threshold": Case(
+        dlt.core.numeric.bisect_threshold,
+        lambda: dict(fails=lambda c: c > 0.3, lo=0.0, hi=1.0, tol=1e-3),
+        dtype="none",
+    ),
     "dlt.core.activations.relu_expectations": Case(
         activations.relu_expectations,
         lambda: dict(
@@ -544,6 +549,9 @@ CASES.update(
         ),
         "dlt.solve.margins.max_margin_l2": Case(dlt.solve.max_margin_l2, _Z, ("Z",), "float64"),
         "dlt.solve.margins.max_margin_linf": Case(dlt.solve.max_margin_linf, _Z, ("Z",), "float64"),
+        "dlt.solve.margins.max_margin_linf_spread": Case(
+            dlt.solve.max_margin_linf_spread, _Z, ("Z",), "float64"
+        ),
         "dlt.solve.margins.MaxMargin": Case(
             dlt.solve.MaxMargin,
             lambda: dict(direction=t64(2), margin=torch.tensor(1.0, dtype=torch.float64)),
@@ -714,6 +722,12 @@ CASES.update(
             dlt.curvature.sgd_mean_square_rate,
             lambda: dict(G=t64(3, 5), lr=0.2),
             ("G",),
+            "none",
+        ),
+        "dlt.theory.stability.kernel_stable_lr": Case(
+            dlt.curvature.kernel_stable_lr,
+            lambda: dict(theta=t64(3, 3) @ t64(3, 3).T),
+            ("theta",),
             "none",
         ),
         "dlt.theory.stability.stability_thresholds": Case(

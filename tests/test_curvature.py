@@ -215,3 +215,45 @@ def test_linearized_sgd_is_stable_below_the_threshold_and_not_above():
             d = d - factor * eta * gi * (gi * d).sum(1, keepdim=True)
         ratio = float((d**2).sum(1).mean() / (delta0**2).sum(1).mean())
         assert (ratio > 10) if grows else (ratio < 1)
+
+
+def test_kernel_stable_lr_closed_form_and_the_edge_of_kernel_descent():
+    theta = torch.diag(torch.tensor([4.0, 1.0, 0.5], dtype=torch.float64))
+    assert dlt.curvature.kernel_stable_lr(theta) == pytest.approx(3 / 4)  # n / lambda_max
+    assert dlt.curvature.kernel_stable_lr(theta, fraction=1.0) == pytest.approx(3 / 2)
+    # a rotated kernel: the residual of gradient descent stays bounded just below 2n/lambda_max
+    # and blows up just above it
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(6, 4, generator=g, dtype=torch.float64)
+    k = a @ a.T
+    y, f0 = torch.randn(6, generator=g, dtype=torch.float64), torch.zeros(6, dtype=torch.float64)
+    top = dlt.curvature.kernel_stable_lr(k, fraction=1.0)
+    assert top == pytest.approx(2 * 6 / float(torch.linalg.eigvalsh(k)[-1]))
+    for frac, stable in [(0.98, True), (1.02, False)]:
+        f, _ = dlt.kernels.kernel_gd_dynamics(k, k, y, f0, f0, 3000, lr=frac * top)
+        assert (float((f[0] - y).norm()) <= float(y.norm())) == stable
+    with pytest.raises(ValueError, match="fraction"):
+        dlt.curvature.kernel_stable_lr(theta, fraction=1.5)
+    with pytest.raises(ValueError, match="theta"):
+        dlt.curvature.kernel_stable_lr(torch.zeros(2, 2))
+
+
+def test_bisect_threshold_finds_gradient_descents_divergence_step():
+    # gradient descent on (lam/2) x^2 diverges iff lr > 2/lam: the bisection must find 2/lam
+    lam = 3.7
+
+    def diverges(lr):
+        x = 1.0
+        for _ in range(200):
+            x -= lr * lam * x
+        return abs(x) > 1.0
+
+    c = dlt.curvature.bisect_threshold(diverges, 0.1, 1.0, tol=1e-4)
+    assert abs(c - 2 / lam) <= 0.5e-4
+    calls = []
+    dlt.curvature.bisect_threshold(lambda c: calls.append(c) or c > 0.5, 0.0, 1.0, tol=0.01)
+    assert len(calls) == 7  # ceil(log2(1 / 0.01))
+    with pytest.raises(ValueError, match="lo must be below hi"):
+        dlt.curvature.bisect_threshold(diverges, 1.0, 0.5)
+    with pytest.raises(ValueError, match="tol"):
+        dlt.curvature.bisect_threshold(diverges, 0.0, 1.0, tol=0.0)

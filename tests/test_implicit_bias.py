@@ -16,6 +16,7 @@ from dlt.implicit_bias import (
     margin,
     max_margin_l2,
     max_margin_linf,
+    max_margin_linf_spread,
     min_l1_interpolator,
 )
 
@@ -205,3 +206,103 @@ def test_sign_descent_closed_form_and_gd_direction():
     cos = float(gd.w[-1] @ max_margin_l2(Z).direction / gd.w[-1].norm())
     assert cos > 0.97
     assert np.all(np.diff(gd.loss.numpy()) <= 0)
+
+
+def _reference_descent(Z, optimizer, lr, steps, eps=0.0, decay=0.0, betas=(0.9, 0.999)):
+    """The loop again with torch's float64 sigmoid (no cancellation) and torch's own Adam."""
+    w = torch.zeros(Z.shape[1], dtype=torch.float64, requires_grad=True)
+    adam = torch.optim.Adam([w], lr=lr, eps=eps, betas=betas)
+    for t in range(steps):
+        eta = lr / (t + 1) ** decay
+        g = -(Z.T @ torch.sigmoid(-(Z @ w.detach()))) / len(Z)
+        if optimizer == "adam":
+            for group in adam.param_groups:
+                group["lr"] = eta
+            w.grad = g
+            adam.step()
+        else:
+            with torch.no_grad():
+                w -= eta * (g if optimizer == "gd" else torch.sign(g))
+    return w.detach()
+
+
+def test_sigmoid_of_minus_is_relative_accurate_at_large_margins():
+    from dlt.train.linear import _sigmoid_of_minus
+
+    m = np.array([-800.0, -40.0, -1.0, 0.0, 1.0, 37.0, 40.0, 300.0, 700.0])
+    ref = np.array([1 / (1 + math.exp(v)) if v < 700 else math.exp(-v) for v in m])
+    assert np.all(_sigmoid_of_minus(m) > 0)
+    assert np.allclose(_sigmoid_of_minus(m), ref, rtol=1e-14, atol=0)
+    assert 0.5 * (1 - np.tanh(20.0)) == 0.0  # the cancelling form loses the whole value at 40
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "lr", "kw"),
+    [("sign", 0.05, {}), ("adam", 0.05, {"betas": (0.9, 0.9)}), ("gd", 5.0, {})],
+)
+def test_logistic_descent_matches_an_accurate_reference_past_margin_40(optimizer, lr, kw):
+    Z = separable(n=10, d=4)
+    if optimizer == "adam":  # positive rows: no coordinate's gradient changes sign, so Adam's
+        Z = Z.abs()  # m / sqrt(v) does not amplify rounding as it does in a sign-flipping one
+    steps = 3000
+    path = logistic_descent(Z, optimizer, lr=lr, steps=steps, record=[steps], **kw)
+    ref = _reference_descent(Z, optimizer, lr, steps, **kw)
+    if optimizer != "gd":  # gradient descent's margins grow like log t: they stay small
+        assert float((Z @ ref).min()) > 40
+    assert torch.allclose(path.w[-1], ref, rtol=1e-10, atol=0)
+
+
+def test_sign_descent_keeps_moving_after_the_margins_pass_40():
+    Z = separable(n=10, d=4)
+    p = logistic_descent(Z, "sign", lr=0.05, steps=4000, record=[2000, 3000, 4000])
+    margins = Z @ p.w.T  # (n, 3)
+    assert float(margins[:, 0].min()) > 40
+    moves = np.abs(np.diff(p.w.numpy(), axis=0))  # over 1000 steps of size 0.05
+    assert np.allclose(moves.max(axis=1), 0.05 * 1000)  # a coordinate moves at every step
+    assert float(p.loss[2]) < float(p.loss[1]) < float(p.loss[0])
+
+
+def test_max_margin_linf_spread_brute_force():
+    # unique: the docstring's pair; not unique: a face where w_2 and w_3 trade off
+    assert float(max_margin_linf_spread(torch.tensor([[1.0, 1.0], [1.0, -0.5]])).max()) < 1e-6
+    Z = torch.tensor([[1.0, 0.0, 0.0], [1.0, 0.5, 0.5]], dtype=torch.float64)
+    spread = max_margin_linf_spread(Z)  # gamma = 1 at w_1 = 1 with w_2 + w_3 >= 0, |w_j| <= 1
+    assert abs(float(spread[0])) < 1e-6
+    assert torch.allclose(spread[1:], torch.tensor([2.0, 2.0], dtype=torch.float64), atol=1e-6)
+    # brute force on a grid: the maximizers of min_i z_i.w over the cube agree with the spread
+    Z = separable(n=6, d=3, seed=3)
+    g = torch.linspace(-1, 1, 201, dtype=torch.float64)
+    W = torch.cartesian_prod(g, g, g)
+    m = (W @ Z.T).min(1).values
+    best = W[m >= m.max() - 1e-3]
+    assert float((best.max(0).values - best.min(0).values).max()) < 0.1
+    assert float(max_margin_linf_spread(Z).max()) < 1e-6
+    with pytest.raises(ValueError, match="slack"):
+        max_margin_linf_spread(Z, slack=0.5)
+
+
+def test_scaled_gradient_past_float64_underflow():
+    from decimal import Decimal, getcontext
+
+    from dlt.train.linear import _scaled_gradient
+
+    getcontext().prec = 40
+    Z = separable(n=6, d=3, seed=5).numpy()
+    for scale in (0.0, 30.0, 2000.0):  # margins 0; about 10-60; far past exp's underflow at 745
+        w = np.array([1.0, 0.2, -0.1]) * scale
+        g, shift = _scaled_gradient(Z, w)
+        margins = [
+            sum(Decimal(float(a)) * Decimal(float(b)) for a, b in zip(row, w, strict=True))
+            for row in Z
+        ]
+        sig = [1 / (1 + m.exp()) for m in margins]  # exact sigma(-m) in 40 digits
+        for j in range(3):
+            exact = -sum(Decimal(float(Z[i, j])) * sig[i] for i in range(6)) / 6
+            scaled = exact * Decimal(shift).exp()  # what g should hold: e^shift * gradient
+            size = sum(abs(Decimal(float(Z[i, j]))) * sig[i] for i in range(6)) / 6
+            size = size * Decimal(shift).exp()  # rounding is relative to the sum of |terms|,
+            cond = 1 + max(abs(m) for m in margins)  # and to exp's condition number, |m|
+            assert abs(Decimal(float(g[j])) - scaled) <= Decimal(1e-15) * cond * size
+    p = logistic_descent(torch.as_tensor(Z), "sign", lr=5.0, steps=1200, record=[600, 1200])
+    assert float((torch.as_tensor(Z) @ p.w[0]).min()) > 800  # every sigma(-m) underflows
+    assert float((p.w[1] - p.w[0]).abs().max()) == pytest.approx(5.0 * 600)  # still moving

@@ -152,6 +152,25 @@ def test_kernel_gd_dynamics_matches_iterated_gradient_descent():
     assert torch.allclose(ft[0], f) and torch.allclose(fst[0], fs)
 
 
+def test_kernel_gd_dynamics_small_eigenvalues_without_cancellation():
+    # Theta = diag(1, lam) on n = 2 points, test rows = identity: after t steps of size lr the
+    # test output of coordinate k is h_k (y_k - f0_k) with h_k = (1 - (1 - x_k)^t) / lam_k and
+    # x_k = lr lam_k / n; at x = 5e-10, 1 - (1 - x)^3 = 3x - 3x^2 + x^3 exactly enough, while
+    # forming (1 - x)^3 first loses 7 of 16 digits
+    for lam, lr, t in [(1e-9, 1.0, 3), (1e-6, 0.5, 1000), (3.0, 1.0, 7)]:
+        theta = torch.diag(torch.tensor([1.0, lam], dtype=torch.float64))
+        y, f0 = torch.tensor([1.0, 1.0], dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
+        _, fs = kernels.kernel_gd_dynamics(
+            theta, torch.eye(2, dtype=torch.float64), y, f0, f0, t, lr=lr
+        )
+        x = lr * lam / 2
+        if x < 1e-3:
+            want = sum(math.comb(t, k) * (-1) ** (k + 1) * x**k for k in range(1, 6)) / lam
+        else:  # x = 1.5: the oscillating side, (1 - x)^t directly
+            want = (1 - (1 - x) ** t) / lam
+        assert abs(float(fs[0, 1]) - want) <= 1e-13 * abs(want)
+
+
 def test_kernel_gd_dynamics_flow_limits():
     x = sphere(5, 3, seed=0)
     xs = sphere(3, 3, seed=1)

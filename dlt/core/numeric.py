@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
-from .validate import as_tensor, check_choice
+from .validate import _finite_float, as_tensor, check_choice, check_positive
 
-__all__ = ["relative_error"]
+__all__ = ["bisect_threshold", "relative_error"]
 
 _NORMS = ("fro", "max", "elementwise")
 
@@ -66,3 +68,50 @@ def relative_error(estimate: object, reference: object, *, norm: str = "fro") ->
         raise ValueError("reference is zero: its relative error is undefined")
     top = diff.norm() if norm == "fro" else diff.max()
     return float(top / scale)
+
+
+def bisect_threshold(
+    fails: Callable[[float], bool], lo: float, hi: float, *, tol: float = 0.02
+) -> float:
+    r"""The point where a monotone yes/no outcome switches, by bisection.
+
+    For an outcome that is false below a threshold :math:`c^\star` and true above it (a
+    training run that diverges at step sizes above :math:`c^\star`), and a bracket with
+    ``fails(lo)`` false and ``fails(hi)`` true, halve the bracket until it is shorter than
+    ``tol`` and return its midpoint, within ``tol / 2`` of :math:`c^\star`. ``fails`` is called
+    :math:`\lceil\log_2((hi - lo)/tol)\rceil` times; the ends are trusted, not evaluated.
+
+    Parameters
+    ----------
+    fails : callable float -> bool
+        The outcome at a point, e.g. "training at this step size diverged".
+    lo, hi : float
+        A bracket, ``lo < hi``: the last point known to pass and the first known to fail.
+    tol : float
+        Width of the final bracket (> 0).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``lo >= hi``, a number is not finite, or ``tol`` is not positive.
+
+    Examples
+    --------
+    >>> round(bisect_threshold(lambda c: c * c > 2, 1.0, 2.0, tol=1e-6), 5)  # sqrt(2)
+    1.41421
+    """
+    lo, hi = _finite_float(lo, "lo"), _finite_float(hi, "hi")
+    tol = check_positive(tol, "tol")
+    if not lo < hi:
+        raise ValueError(f"lo must be below hi, got lo = {lo} and hi = {hi}")
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        if fails(mid):
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi)

@@ -9,7 +9,13 @@ Gaussian-process regression by Cholesky factorization; the max-margin classifier
 from .kernel import gp_posterior, kernel_regression
 from .lasso import lasso
 from .least_squares import min_norm_interpolator, ridge, ridge_path
-from .margins import MaxMargin, max_margin_l2, max_margin_linf, min_l1_interpolator
+from .margins import (
+    MaxMargin,
+    max_margin_l2,
+    max_margin_linf,
+    max_margin_linf_spread,
+    min_l1_interpolator,
+)
 
 __all__ = [
     "min_norm_interpolator",
@@ -21,5 +27,6 @@ __all__ = [
     "MaxMargin",
     "max_margin_l2",
     "max_margin_linf",
+    "max_margin_linf_spread",
     "min_l1_interpolator",
 ]

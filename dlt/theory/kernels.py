@@ -264,7 +264,16 @@ def kernel_gd_dynamics(
         lr = check_positive(lr, "lr")
         if torch.any(tt != torch.round(tt)):
             raise ValueError("t must hold whole numbers of steps when lr is given")
-        one_minus_g = 1 - (1 - lr * lam / n)[None, :] ** tt[:, None]
+        # 1 - (1 - x)^t cancels for small x = lr * lam / n (relative error eps / (t x)); for
+        # 0 <= x < 1 it is -expm1(t log1p(-x)), accurate to rounding at every size of x
+        x = lr * lam / n
+        inside = x < 1
+        log_g = torch.log1p(-torch.where(inside, x, 0.0))
+        one_minus_g = torch.where(
+            inside[None, :],
+            -torch.expm1(tt[:, None] * log_g[None, :]),
+            1 - (1 - x)[None, :] ** tt[:, None],
+        )
         small = tt[:, None] * lr / n * torch.ones_like(lam)[None, :]
     safe = lam > 1e-12 * max(float(lam.max()), 1e-300)
     h = torch.where(safe[None, :], one_minus_g / torch.where(safe, lam, 1.0)[None, :], small)

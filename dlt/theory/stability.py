@@ -18,9 +18,14 @@ from typing import NamedTuple
 
 import torch
 
-from ..core.validate import as_matrix, check_positive
+from ..core.validate import as_matrix, check_fraction, check_positive, check_square
 
-__all__ = ["StabilityThresholds", "sgd_mean_square_rate", "stability_thresholds"]
+__all__ = [
+    "StabilityThresholds",
+    "kernel_stable_lr",
+    "sgd_mean_square_rate",
+    "stability_thresholds",
+]
 
 
 def _reduced(G: torch.Tensor) -> torch.Tensor:
@@ -171,3 +176,49 @@ def stability_thresholds(G: torch.Tensor, *, rtol: float = 1e-6) -> StabilityThr
         else:
             hi = mid
     return StabilityThresholds(gd, 0.5 * (lo + hi), trace, per_sample)
+
+
+def kernel_stable_lr(theta: torch.Tensor, fraction: float = 0.5) -> float:
+    r"""A fraction of the largest stable learning rate of gradient descent in a kernel.
+
+    For the squared loss :math:`\frac{1}{2n}\sum_i (f(x_i) - y_i)^2` and a fixed tangent kernel
+    :math:`\Theta` on the :math:`n` training inputs, one step of gradient descent moves the
+    training outputs by :math:`f \leftarrow f - \frac{\eta}{n}\Theta(f - y)`, so the residual
+    shrinks in every eigendirection iff :math:`\eta < 2n/\lambda_{\max}(\Theta)` (Jacot et al.
+    2018; Lee et al. 2019). This returns :math:`\text{fraction}\cdot 2n/\lambda_{\max}(\Theta)`;
+    the default, half the largest stable step, :math:`\eta = n/\lambda_{\max}(\Theta)`, is the
+    step the book's kernel-regime experiments use.
+
+    Parameters
+    ----------
+    theta : Tensor (n, n)
+        A symmetric positive semi-definite kernel matrix on the training inputs, not zero.
+    fraction : float
+        In (0, 1].
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``theta`` is not a finite square matrix or has no positive eigenvalue, or
+        ``fraction`` is out of range.
+
+    References
+    ----------
+    Jacot, Gabriel and Hongler (2018), Neural tangent kernel, NeurIPS; Lee et al. (2019), Wide
+    neural networks of any depth evolve as linear models under gradient descent, NeurIPS.
+
+    Examples
+    --------
+    >>> kernel_stable_lr(torch.diag(torch.tensor([4.0, 1.0])))  # n / lambda_max = 2 / 4
+    0.5
+    """
+    k = check_square(theta, "theta")
+    fraction = check_fraction(fraction, "fraction", low_open=True)
+    top = float(torch.linalg.eigvalsh((k + k.T) / 2)[-1])
+    if not top > 0:
+        raise ValueError(f"theta must have a positive eigenvalue, got largest {top:.3g}")
+    return fraction * 2 * k.shape[0] / top

@@ -5,7 +5,9 @@ The implicit-bias results of Soudry et al. (2018) and Zhang et al. (2024) are ab
 :func:`dlt.train.fit` costs more than the arithmetic. :func:`logistic_descent` takes the same
 steps as ``fit`` with ``loss="logistic"`` and a bias-free linear model (the tests check that
 the iterates agree to rounding with ``torch.optim.SGD`` and ``torch.optim.Adam``), with the
-gradient written out, :math:`\nabla L(w) = -\frac1n Z^\top\sigma(-Zw)`.
+gradient written out, :math:`\nabla L(w) = -\frac1n Z^\top\sigma(-Zw)`, with :math:`\sigma(-m)`
+computed without cancellation (it stays relative-accurate, :math:`\approx e^{-m}`, at large
+margins, where sign descent and Adam still move).
 """
 
 from __future__ import annotations
@@ -26,6 +28,36 @@ from ..core.validate import (
 )
 
 __all__ = ["LogisticPath", "logistic_descent"]
+
+
+def _sigmoid_of_minus(m: np.ndarray) -> np.ndarray:
+    r"""Return :math:`\sigma(-m) = 1/(1 + e^{m})` to full relative precision for every ``m``.
+
+    With :math:`e = e^{-|m|} \in (0, 1]` it is :math:`e/(1+e)` for :math:`m \ge 0` and
+    :math:`1/(1+e)` for :math:`m < 0`: no difference of nearly equal numbers, so a margin of 40
+    gives :math:`\approx e^{-40}`, not 0. (The form :math:`(1 - \tanh(m/2))/2` cancels: in
+    float64 it is exactly 0 once :math:`m > 37`, and with it the whole gradient.)
+    """
+    e = np.exp(-np.abs(m))
+    return np.where(m >= 0, e, 1.0) / (1.0 + e)
+
+
+def _scaled_gradient(z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, float]:
+    r"""Return :math:`(\tilde g, s)` with :math:`\nabla L(w) = e^{-s}\tilde g` exactly.
+
+    :math:`s = \max(0, \min_i m_i)` for the margins :math:`m = Zw`. Once every margin is
+    positive, :math:`\sigma(-m_i) = e^{-s}\,e^{-(m_i - s)}/(1 + e^{-m_i})`, and the factor
+    :math:`e^{-s}` is kept apart: in float64 :math:`e^{-m}` underflows past :math:`m \approx 745`
+    (and Adam's :math:`g^2` past :math:`m \approx 372`), while sign descent and Adam only need
+    the gradient up to a positive factor and keep moving there.
+    """
+    margins = z @ w
+    shift = float(margins.min())
+    if shift <= 0.0:
+        return -(z.T @ _sigmoid_of_minus(margins)) / len(z), 0.0
+    e = np.exp(shift - margins)  # e^{-(m - s)} in (0, 1]
+    s = e / (1.0 + e * np.exp(-shift))  # e^{-m} = e^{-(m - s)} e^{-s}
+    return -(z.T @ s) / len(z), shift
 
 
 class LogisticPath(NamedTuple):
@@ -128,17 +160,22 @@ def logistic_descent(
     w, m, v = np.zeros(d), np.zeros(d), np.zeros(d)
     want = set(grid.tolist())
     ws, losses = [], []
+    log_scale = 0.0  # Adam's m and v are stored multiplied by exp(log_scale)
     for t in range(steps):
-        g = -(zn.T @ (0.5 * (1.0 - np.tanh(0.5 * (zn @ w))))) / n  # sigma(-m) = (1 - tanh(m/2))/2
+        g, shift = _scaled_gradient(zn, w)  # the gradient is exp(-shift) * g
         eta = lr / (t + 1) ** decay
         if optimizer == "gd":
-            w = w - eta * g
+            w = w - eta * (g * np.exp(-shift) if shift > 0 else g)
         elif optimizer == "sign":
             w = w - eta * np.sign(g)
-        else:
+        else:  # Adam's step m_hat / (sqrt(v_hat) + eps) is unchanged when m, v, eps share a scale
+            if shift != log_scale:
+                m, v = m * np.exp(shift - log_scale), v * np.exp(2 * (shift - log_scale))
+                log_scale = shift
             m = b1 * m + (1 - b1) * g
             v = b2 * v + (1 - b2) * g * g
-            denom = np.sqrt(v / (1 - b2 ** (t + 1))) + eps
+            with np.errstate(over="ignore"):  # eps e^shift = inf: eps dominates, no step
+                denom = np.sqrt(v / (1 - b2 ** (t + 1))) + eps * np.exp(log_scale)
             step = np.divide(m / (1 - b1 ** (t + 1)), denom, out=np.zeros(d), where=denom > 0)
             w = w - eta * step
         if t + 1 in want:
