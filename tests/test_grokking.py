@@ -182,5 +182,37 @@ def test_fit_accuracy_stops_and_validates():
         gk.fit_accuracy(net, *d[:3], d.y_test[:-1])
     with pytest.raises(ValueError, match="stop_at"):
         gk.fit_accuracy(net, *d[:4], stop_at=1.5)
+    with pytest.raises(ValueError, match="stop_after needs stop_at"):
+        gk.fit_accuracy(net, *d[:4], stop_after=10)
+    with pytest.raises(ValueError, match="stop_after"):
+        gk.fit_accuracy(net, *d[:4], stop_at=0.5, stop_after=-1)
     with pytest.raises(ValueError, match="ensemble_cross_entropy needs"):
         fit(torch.nn.Linear(2, 3), torch.randn(4, 2), torch.zeros(4), loss="ensemble_cross_entropy")
+
+
+def test_fit_accuracy_stop_after_and_callback():
+    # stop_after trains on past the first record where every member met stop_at, along the
+    # same trajectory; the callback sees the model at every record, after the accuracies.
+    # The training pairs serve as the test set, so that the accuracy reaches the threshold.
+    d = gk.modular_arithmetic(5, train_fraction=0.8, seed=0)
+    d = (d.X_train, d.y_train, d.X_train, d.y_train)
+    kw = dict(lr=3e-2, weight_decay=0.0, steps=400, record_every=10)
+    net = gk.ModularMLP(5, embed_dim=8, hidden=64, members=2, seed=0, dtype=torch.float64)
+    first = gk.fit_accuracy(net, *d, stop_at=0.8, **kw)
+    t = int(first.step[-1])
+    assert bool((first.test[-1] >= 0.8).all()) and not bool((first.test[:-1] >= 0.8).all(1).any())
+    seen = []
+    net2 = gk.ModularMLP(5, embed_dim=8, hidden=64, members=2, seed=0, dtype=torch.float64)
+    later = gk.fit_accuracy(
+        net2,
+        *d,
+        stop_at=0.8,
+        stop_after=25,
+        callback=lambda step, m: seen.append((step, m.embedding.detach().clone())),
+        **kw,
+    )
+    assert int(later.step[-1]) == t + 30  # the first record at least 25 steps on
+    assert torch.equal(later.test[: len(first.step)], first.test)
+    assert [s for s, _ in seen] == later.step.tolist()
+    # the snapshot at the last record is the final embedding (no step after the last record)
+    assert torch.equal(seen[-1][1], net2.embedding.detach())

@@ -8,6 +8,7 @@ stopping once every member reaches a test accuracy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -95,6 +96,8 @@ def fit_accuracy(
     steps: int = 1000,
     record_every: int = 10,
     stop_at: float | None = None,
+    stop_after: int = 0,
+    callback: Callable[[int, nn.Module], None] | None = None,
 ) -> AccuracyCurves:
     r"""Train a classifier full-batch with AdamW and record train and test accuracy per member.
 
@@ -121,6 +124,14 @@ def fit_accuracy(
         Record both accuracies every this many steps (>= 1).
     stop_at : float, optional
         Stop at the first record where every member's test accuracy is at least this.
+    stop_after : int
+        With ``stop_at``: keep training ``stop_after`` steps (>= 0) past the first record
+        at which every member's test accuracy is at least ``stop_at`` (then stop at the
+        first record at least that far on), so that every member trains at least this long
+        past its own first crossing.
+    callback : callable ``(step, model)``, optional
+        Called at every record, after both accuracies are recorded (for instance to keep a
+        copy of some weights along training).
 
     Returns
     -------
@@ -156,19 +167,30 @@ def fit_accuracy(
     record_every = check_int(record_every, "record_every", minimum=1)
     if stop_at is not None:
         stop_at = check_fraction(stop_at, "stop_at", low_open=True)
+    stop_after = check_int(stop_after, "stop_after", minimum=0)
+    if stop_after and stop_at is None:
+        raise ValueError("stop_after needs stop_at (the accuracy after which to count)")
     for name, X, y in (("y_train", X_train, y_train), ("y_test", X_test, y_test)):
         if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.shape[0] != X.shape[0]:
             raise ValueError(f"{name} must be integer labels of shape ({X.shape[0]},)")
     record: dict[str, list[torch.Tensor]] = {"step": [], "train": [], "test": []}
 
-    def callback(step: int, net: nn.Module) -> None:
+    def on_record(step: int, net: nn.Module) -> None:
         with torch.no_grad():
             record["step"].append(torch.tensor(step))
             record["train"].append(member_accuracy(net(X_train), y_train).reshape(-1))
             record["test"].append(member_accuracy(net(X_test), y_test).reshape(-1))
+        if callback is not None:
+            callback(step, net)
+
+    all_reached_at: list[int] = []  # the first record at which every member met stop_at
 
     def stop(_: History) -> bool:
-        return stop_at is not None and bool((record["test"][-1] >= stop_at).all())
+        if stop_at is None:
+            return False
+        if not all_reached_at and bool((record["test"][-1] >= stop_at).all()):
+            all_reached_at.append(int(record["step"][-1]))
+        return bool(all_reached_at) and int(record["step"][-1]) >= all_reached_at[0] + stop_after
 
     hist = fit(
         model,
@@ -180,7 +202,7 @@ def fit_accuracy(
         ),
         steps=steps,
         record_every=record_every,
-        callback=callback,
+        callback=on_record,
         stop=stop,
     )
     return AccuracyCurves(
