@@ -345,6 +345,10 @@ def test_relative_error_in_each_norm_against_hand_computed_values():
     c = torch.tensor([0.1, 10.0])
     assert relative_error(c + torch.tensor([0.1, 0.0]), c, norm="max") == pytest.approx(0.01)
     assert relative_error(c + torch.tensor([0.1, 0.0]), c, norm="elementwise") == pytest.approx(1.0)
+    # Python numbers and lists are compared in float64 too (not rounded to float32 first)
+    x, y = 2.1730769230769234, 2.173076923076923  # one float64 ulp apart
+    assert relative_error(x, y) == abs(x - y) / y > 0
+    assert relative_error([x, 1.0], [y, 1.0]) == pytest.approx(abs(x - y) / math.hypot(y, 1))
     # scale-invariant, and not symmetric
     assert relative_error(3 * a, 3 * b) == pytest.approx(relative_error(a, b))
     assert relative_error(b, a) != pytest.approx(relative_error(a, b))
