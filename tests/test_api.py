@@ -110,6 +110,12 @@ CASES: dict[str, Case] = {
         poison=("estimate", "reference"),
         dtype="none",
     ),
+    # train
+    "dlt.train.losses.ensemble_logistic": Case(
+        dlt.train.ensemble_logistic,
+        lambda: dict(out=t64(5, 3), y=torch.sign(t64(5, 3, seed=1))),
+        (),  # a loss passes NaN on, so that fit records a diverging run instead of stopping
+    ),
     "dlt.core.activations.relu_expectations": Case(
         activations.relu_expectations,
         lambda: dict(
