@@ -969,6 +969,7 @@ EXEMPT = {
     "dlt.core.activations.GaussianExpectations": "a named tuple returned by the expectations above",
     "dlt.book.check": "checks compare numbers, see test_core.py",
     "dlt.book.verdict": "what a check records and shows, see test_core.py",
+    "dlt.book.claims": "reads executed notebooks, see test_claims.py",
     "dlt.book.setup.setup": "sets global state (seed, style, threads), see test_core.py",
     "dlt.book.logaxis.short_log_labels": "sets global matplotlib state, see test_core.py",
     "dlt.book.viz": "figures, see test_core.py and the browser test",
