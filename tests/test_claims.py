@@ -135,6 +135,17 @@ def test_executed_checks_carry_their_structured_output(md):
             assert c["rejects"], f"{md.stem}, cell {i}: {c['id']} says nothing it rejects"
     rows = chapter_claims(md.with_suffix(".ipynb"))  # raises on a missing or repeated id
     assert len(rows) == sum(len(o["data"][MIME]["claims"]) for _, o in shown)
+    # the outputs are those of the current source: an edited `rejects` needs a re-execution
+    said = {
+        i.value: r.value
+        for c in _check_calls(md)
+        if isinstance(i := _keyword(c, "id"), ast.Constant)
+        and isinstance(r := _keyword(c, "rejects"), ast.Constant)
+    }
+    stale = [r["id"] for r in rows if r["id"] in said and said[r["id"]] != r["rejects"]]
+    assert not stale, (
+        f"{md.stem}.ipynb shows older `rejects` texts for {stale}: make execute CH={md.stem[:2]}"
+    )
 
 
 def test_chapters_without_ids_are_listed():
@@ -245,6 +256,13 @@ def test_a_check_without_id_fails_loudly(tmp_path):
         ValueError, match=r"02_bad: the check 'the loss falls' \(cell 0\) has no id"
     ):
         collect([good, bad])
+
+
+def test_a_check_line_without_structured_output_fails_loudly():
+    line = {"text/plain": "✔ the loss falls\n  measured 0.1, expected < 0.2"}
+    nb = {"cells": [{"cell_type": "code", "outputs": [{"data": line}]}]}
+    with pytest.raises(ValueError, match="03_old: cell 0 shows a check without its structured"):
+        chapter_claims(nb, "03_old")
 
 
 def test_dlt_claims_writes_the_register_of_chapters(tmp_path, monkeypatch, capsys):

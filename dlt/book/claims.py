@@ -40,6 +40,13 @@ COLUMNS = (
 )
 
 
+def _shows_a_check(out: dict[str, Any]) -> bool:
+    """Whether an output's text has a check line (only to refuse outputs without data)."""
+    plain = out.get("data", {}).get("text/plain", "")
+    text = "".join(plain) if isinstance(plain, list) else str(plain)
+    return any(line.startswith("  measured ") for line in text.splitlines())
+
+
 def chapter_claims(nb: dict[str, Any] | str | Path, chapter: str | None = None) -> list[dict]:
     """The claims of one executed notebook, in order, each a row of the register.
 
@@ -59,7 +66,8 @@ def chapter_claims(nb: dict[str, Any] | str | Path, chapter: str | None = None) 
     Raises
     ------
     ValueError
-        If a check has no id, or two checks of the notebook share an id.
+        If a check has no id, two checks of the notebook share an id, or a check's line
+        has no structured output beside it (a notebook executed before checks had one).
 
     Examples
     --------
@@ -86,6 +94,11 @@ def chapter_claims(nb: dict[str, Any] | str | Path, chapter: str | None = None) 
         for out in cell.get("outputs", []):
             data = out.get("data", {}).get(MIME)
             if data is None:
+                if _shows_a_check(out):
+                    raise ValueError(
+                        f"{chapter}: cell {index} shows a check without its structured "
+                        "output (executed before checks had one): re-execute the chapter"
+                    )
                 continue
             if isinstance(data, str):  # a notebook written with the JSON as a string
                 data = json.loads(data)
