@@ -2,7 +2,7 @@
 
 A check that is shown in a notebook (the last expression of its cell, or in
 :func:`dlt.check.show`) leaves, beside its readable line, a structured output under the
-vendor mime type :data:`dlt.check.MIME` (see :meth:`dlt.check.Claim.record`). This module
+vendor mime type ``dlt.check.MIME`` (see ``dlt.check.Claim.record``). This module
 reads those outputs from executed ``.ipynb`` files, never their text, and writes the
 register as JSON and CSV (``dlt claims``)::
 

@@ -34,7 +34,7 @@ def setup(
     - when ``OMP_NUM_THREADS`` is set (the Makefile and the tests set it to 1), torch uses
       that many threads; otherwise torch keeps its default, all cores;
     - the device type and ``scale`` are recorded for the structured output of every
-      ``dlt.check`` that follows (:meth:`dlt.check.Claim.record`), so the register of claims
+      ``dlt.check`` that follows (``dlt.check.Claim.record``), so the register of claims
       says at which SCALE and on which device each was checked.
 
     Parameters

@@ -173,7 +173,7 @@ class Verdict(float):
         p.text(self.claim.line)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """The check line as ``text/plain`` and the claim as :data:`MIME` (structured)."""
+        """The check line as ``text/plain`` and the claim as ``MIME`` (structured)."""
         return {"text/plain": self.claim.line, MIME: {"claims": [self.claim.record()]}}
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -198,7 +198,7 @@ class Report(list[Verdict]):
         p.text(repr(self))
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """The check lines as ``text/plain`` and the claims, in order, as :data:`MIME`."""
+        """The check lines as ``text/plain`` and the claims, in order, as ``MIME``."""
         return {"text/plain": repr(self), MIME: {"claims": [v.claim.record() for v in self]}}
 
 
