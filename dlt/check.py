@@ -5,6 +5,7 @@ Defined in :mod:`dlt.book.check`, kind ``book``; this module only re-exports it.
 
 from .book.check import (
     KINDS,
+    MIME,
     Claim,
     ClaimError,
     Report,
@@ -26,6 +27,7 @@ __all__ = [
     "Verdict",
     "Report",
     "KINDS",
+    "MIME",
     "claim",
     "close",
     "less",

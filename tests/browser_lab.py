@@ -167,6 +167,18 @@ def test_chapter_runs_live_and_its_explorer_responds(lab, page):
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
     tracebacks = [e for e in errors.all_inner_texts() if "Error" in e or "Traceback" in e]
     assert not tracebacks, f"the chapter raised in JupyterLab: {tracebacks[:1]}"
+    # a check's output bundle holds text/plain and the claims' vendor JSON type, which Lab has
+    # no renderer for: Lab must show the check line as text, and nothing for the JSON
+    checks = page.locator(
+        ".jp-OutputArea-output[data-mime-type='text/plain']", has_text="✔"
+    ).all_inner_texts()
+    assert any("measured" in t for t in checks), "no check line shows as text in JupyterLab"
+    outputs = page.locator(".jp-OutputArea-output")
+    kinds = {o.get_attribute("data-mime-type") for o in outputs.all()}
+    assert "application/vnd.dlt.claims+json" not in kinds, kinds
+    assert not [t for t in outputs.all_inner_texts() if "No renderer" in t], (
+        "JupyterLab reports an output it cannot render"
+    )
     slider = page.locator(".widget-slider .noUi-handle, .widget-slider .slider-handle").first
     try:
         slider.wait_for(state="visible", timeout=60_000)

@@ -115,6 +115,12 @@ CASES: dict[str, Case] = {
         lambda: dict(fails=lambda c: c > 0.3, lo=0.0, hi=1.0, tol=1e-3),
         dtype="none",
     ),
+    # train
+    "dlt.train.losses.ensemble_logistic": Case(
+        dlt.train.ensemble_logistic,
+        lambda: dict(out=t64(5, 3), y=torch.sign(t64(5, 3, seed=1))),
+        (),  # a loss passes NaN on, so that fit records a diverging run instead of stopping
+    ),
     "dlt.core.activations.relu_expectations": Case(
         activations.relu_expectations,
         lambda: dict(
@@ -978,6 +984,7 @@ EXEMPT = {
     "dlt.book.check": "checks compare numbers, see test_core.py",
     "dlt.book.verdict": "what a check records and shows, see test_core.py",
     "dlt.book.registry": "the table of the book, see test_registry.py",
+    "dlt.book.claims": "reads executed notebooks, see test_claims.py",
     "dlt.book.setup.setup": "sets global state (seed, style, threads), see test_core.py",
     "dlt.book.logaxis.short_log_labels": "sets global matplotlib state, see test_core.py",
     "dlt.book.viz": "figures, see test_core.py and the browser test",

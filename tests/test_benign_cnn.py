@@ -70,3 +70,31 @@ def test_patch_cnn_interpolates_noisy_labels_and_generalizes_with_strong_signal(
     with torch.no_grad():
         assert (torch.sign(net(X)[:, 0]) == y).all()
         assert (torch.sign(net(Xt)[:, 0]) != yt).float().mean() < 0.05
+
+
+def test_ensemble_logistic_is_the_sum_of_each_members_mean_loss():
+    g = torch.Generator().manual_seed(0)
+    out = torch.randn(7, 3, generator=g, dtype=torch.float64)
+    y = torch.where(torch.rand(7, 3, generator=g) < 0.5, -1.0, 1.0).double()
+    # brute force: one member at a time, log(1 + exp(-y f)) averaged over the samples
+    want = sum(
+        sum(torch.log1p(torch.exp(-y[i, m] * out[i, m])) for i in range(7)) / 7 for m in range(3)
+    )
+    assert torch.allclose(train.ensemble_logistic(out, y), want, rtol=1e-12)
+    assert train.LOSSES["ensemble_logistic"] is train.ensemble_logistic
+    # closed form at zero output: M log 2; shared labels (n,) broadcast over members
+    assert torch.allclose(
+        train.ensemble_logistic(torch.zeros(4, 5), torch.ones(4)),
+        torch.tensor(5 * torch.log(torch.tensor(2.0)).item()),
+    )
+    # each member's gradient is that of its own mean loss, with the learning rate of one
+    w = out.clone().requires_grad_(True)
+    train.ensemble_logistic(w, y).backward()
+    for m in range(3):
+        wm = out[:, m].clone().requires_grad_(True)
+        train.LOSSES["logistic"](wm, y[:, m]).backward()
+        assert torch.allclose(w.grad[:, m], wm.grad, rtol=1e-12)
+    with pytest.raises(ValueError, match="out must be"):
+        train.ensemble_logistic(torch.zeros(4), torch.ones(4))
+    with pytest.raises(ValueError, match="y must have shape"):
+        train.ensemble_logistic(torch.zeros(4, 2), torch.ones(4, 3))

@@ -1,5 +1,6 @@
 """check, train, viz, device, cli."""
 
+import json
 import math
 import subprocess
 import sys
@@ -33,6 +34,46 @@ def test_check_returns_a_verdict_that_displays_its_line(capsys):
     check.greater("big", 2, 1)
     check.between("mid", 0.5, 0, 1)
     assert check.slope("s", [1, 10, 100], [1, 0.1, 0.01], -1.0, 0.01) == pytest.approx(-1.0)
+
+
+def test_a_check_leaves_structured_output_beside_its_line(monkeypatch):
+    from dlt.book import verdict
+
+    monkeypatch.setattr(verdict, "_CONTEXT", {"device": None, "scale": None})
+    dlt.setup("cpu", 0, scale=3, style=False, quiet=True)
+    v = check.close("pi", 3.14159, math.pi, atol=1e-3, id="pi", rejects="It is 3.")
+    bundle = v._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", check.MIME}
+    assert bundle["text/plain"] == repr(v)  # the readable line, as before
+    (rec,) = bundle[check.MIME]["claims"]
+    assert rec == {
+        "id": "pi",
+        "statement": "pi",
+        "measured": "3.142",
+        "value": 3.142,  # rounded as displayed, so re-executed notebooks compare equal
+        "expected": "3.142 ± 0.001",
+        "band": {"target": 3.142, "tol": 0.001},
+        "rejects": "It is 3.",
+        "kind": "confirmed",
+        "passed": True,
+        "scale": 3,
+        "device": "cpu",
+    }
+    small = check.less("tiny", 1.234e-7, 1e-6)  # displayed in exponent form
+    assert small.claim.value == 1.23e-7 and small.claim.band == {"op": "<", "bound": 1e-6}
+    r = check.show(v, check.greater("g", 2, 1, kind="open"), check.claim("w", True))
+    rb = r._repr_mimebundle_()
+    assert rb["text/plain"] == repr(r)
+    assert [c["kind"] for c in rb[check.MIME]["claims"]] == ["confirmed", "open", "confirmed"]
+    assert [c["band"] for c in rb[check.MIME]["claims"]][1:] == [{"op": ">", "bound": 1.0}, None]
+    assert rb[check.MIME]["claims"][2]["value"] is None  # "True": words, not a number
+    # numpy tolerances give numpy booleans; the record is plain JSON all the same
+    tol = check.close("np", 1.0, 1.0, atol=np.float64(0.1))._repr_mimebundle_()
+    assert json.loads(json.dumps(tol[check.MIME]))["claims"][0]["passed"] is True
+    with pytest.raises(ValueError, match="scale"):
+        dlt.setup("cpu", 0, scale=0, style=False, quiet=True)
+    with pytest.raises(TypeError, match="scale"):
+        dlt.setup("cpu", 0, scale=1.5, style=False, quiet=True)
 
 
 @pytest.mark.parametrize(
@@ -414,6 +455,10 @@ def test_relative_error_in_each_norm_against_hand_computed_values():
     c = torch.tensor([0.1, 10.0])
     assert relative_error(c + torch.tensor([0.1, 0.0]), c, norm="max") == pytest.approx(0.01)
     assert relative_error(c + torch.tensor([0.1, 0.0]), c, norm="elementwise") == pytest.approx(1.0)
+    # Python numbers and lists are compared in float64 too (not rounded to float32 first)
+    x, y = 2.1730769230769234, 2.173076923076923  # one float64 ulp apart
+    assert relative_error(x, y) == abs(x - y) / y > 0
+    assert relative_error([x, 1.0], [y, 1.0]) == pytest.approx(abs(x - y) / math.hypot(y, 1))
     # scale-invariant, and not symmetric
     assert relative_error(3 * a, 3 * b) == pytest.approx(relative_error(a, b))
     assert relative_error(b, a) != pytest.approx(relative_error(a, b))

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from .verdict import KINDS, Claim, ClaimError, Report, Verdict, _record, history, show
+from .verdict import KINDS, MIME, Claim, ClaimError, Report, Verdict, _record, history, show
 
 __all__ = [
     "ClaimError",
@@ -30,6 +30,7 @@ __all__ = [
     "Verdict",
     "Report",
     "KINDS",
+    "MIME",
     "claim",
     "close",
     "less",
@@ -61,6 +62,11 @@ def _fmt(x: float, digits: int) -> str:
     if x != 0 and math.isfinite(x) and (abs(x) < 10 ** (-digits) or abs(x) >= 1e5):
         return f"{x:.{max(digits - 1, 1)}e}"
     return f"{x:.{digits}f}"
+
+
+def _shown(x: float, digits: int) -> float | None:
+    """``x`` rounded as it is displayed (``None`` if not finite, which JSON cannot hold)."""
+    return float(_fmt(x, digits)) if math.isfinite(x) else None
 
 
 def claim(
@@ -116,7 +122,8 @@ def close(
     tol = atol + rtol * abs(e)
     ok = math.isfinite(m) and abs(m - e) <= tol
     exp = f"{_fmt(e, digits)} ± {_fmt(tol, digits)}"
-    return _record(statement, m, _fmt(m, digits), exp, ok, kind, id, rejects)
+    band = {"target": _shown(e, digits), "tol": _shown(tol, digits)}
+    return _record(statement, m, _fmt(m, digits), exp, ok, kind, id, rejects, band)
 
 
 def less(
@@ -139,7 +146,10 @@ def less(
     """
     m, b = _num(measured), _num(bound, "bound")
     ok = math.isfinite(m) and m < b
-    return _record(statement, m, _fmt(m, digits), f"< {_fmt(b, digits)}", ok, kind, id, rejects)
+    band = {"op": "<", "bound": _shown(b, digits)}
+    return _record(
+        statement, m, _fmt(m, digits), f"< {_fmt(b, digits)}", ok, kind, id, rejects, band
+    )
 
 
 def greater(
@@ -162,7 +172,10 @@ def greater(
     """
     m, b = _num(measured), _num(bound, "bound")
     ok = math.isfinite(m) and m > b
-    return _record(statement, m, _fmt(m, digits), f"> {_fmt(b, digits)}", ok, kind, id, rejects)
+    band = {"op": ">", "bound": _shown(b, digits)}
+    return _record(
+        statement, m, _fmt(m, digits), f"> {_fmt(b, digits)}", ok, kind, id, rejects, band
+    )
 
 
 def between(
@@ -187,7 +200,8 @@ def between(
     m, lo, hi = _num(measured), _num(low, "low"), _num(high, "high")
     ok = math.isfinite(m) and lo <= m <= hi
     exp = f"in [{_fmt(lo, digits)}, {_fmt(hi, digits)}]"
-    return _record(statement, m, _fmt(m, digits), exp, ok, kind, id, rejects)
+    band = {"low": _shown(lo, digits), "high": _shown(hi, digits)}
+    return _record(statement, m, _fmt(m, digits), exp, ok, kind, id, rejects, band)
 
 
 def fit_slope(
@@ -253,4 +267,11 @@ def slope(
     a, _ = fit_slope(x, y, loglog=loglog)
     ok = math.isfinite(a) and abs(a - expected) <= tol
     exp = f"{_fmt(expected, digits)} ± {_fmt(tol, digits)}"
-    return _record(statement, round(a, 12), f"slope {_fmt(a, digits)}", exp, ok, kind, id, rejects)
+    band = {
+        "target": _shown(expected, digits),
+        "tol": _shown(tol, digits),
+        "fit": "loglog" if loglog else "linear",
+    }
+    return _record(
+        statement, round(a, 12), f"slope {_fmt(a, digits)}", exp, ok, kind, id, rejects, band
+    )

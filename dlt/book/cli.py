@@ -1,10 +1,12 @@
-"""The ``dlt`` command: run chapters with papermill, list them, build the lessons.
+"""The ``dlt`` command: run chapters with papermill, list them, collect their claims, build the lessons.
 
 ::
 
     dlt list
     dlt run 03_ntk --scale 4 --device cuda
     dlt run --all
+    dlt claims                   # the register of every check: _build/claims/claims.{json,csv}
+    dlt claims 01 02 --output-dir out
     dlt lessons build            # write lessons/student/ from lessons/source/
     dlt lessons build --check    # exit 1 when a student copy is stale
     dlt lessons nbgrader COURSE  # an nbgrader course source folder, cell metadata included
@@ -208,6 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--seed", type=_at_least(0), default=0)
     run.add_argument("--output-dir", default="_build/runs", help="where executed notebooks go")
+    reg = sub.add_parser(
+        "claims", help="collect every check of the executed chapters into a register (JSON, CSV)"
+    )
+    reg.add_argument("chapter", nargs="*", help="chapter names or numbers (default: every chapter)")
+    reg.add_argument(
+        "--notebooks",
+        default="book",
+        help="folder of the executed chapters, e.g. _build/runs after `dlt run` (default book)",
+    )
+    reg.add_argument("--output-dir", default="_build/claims", help="where the register goes")
     lessons = sub.add_parser("lessons", help="build the student copies of the lessons")
     lsub = lessons.add_subparsers(dest="lessons_command", required=True)
     lbuild = lsub.add_parser(
@@ -230,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         for p in chapters(root):
             print(f"{p.stem:{width}s}{_title(p)}")
         return 0
+    if args.command == "claims":
+        return _claims(args, root)
     if args.all == bool(args.chapter):
         run.error("give one chapter or --all")
     targets = chapters(root) if args.all else [_resolve(args.chapter, root)]
@@ -270,6 +284,35 @@ def _at_least(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _claims(args: argparse.Namespace, root: Path) -> int:
+    from .claims import collect, write_register
+
+    names = [_resolve(c, root).name for c in args.chapter] or [p.name for p in chapters(root)]
+    folder = Path(args.notebooks)
+    folder = folder if folder.is_absolute() else root / folder
+    missing = [n for n in names if not (folder / n).exists()]
+    if missing:
+        raise SystemExit(f"dlt: no executed notebook {', '.join(missing)} in {folder}")
+    try:
+        rows = collect(folder / n for n in names)
+    except ValueError as err:
+        print(f"dlt: {err}", file=sys.stderr)
+        return 1
+    out = Path(args.output_dir)
+    out = out if out.is_absolute() else root / out
+    js, cs = write_register(rows, out)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["chapter"]] = counts.get(r["chapter"], 0) + 1
+    for n in names:
+        print(f"{Path(n).stem:24s} {counts.get(Path(n).stem, 0):3d} claims")
+    print(
+        f"{len(rows)} claims: {js.relative_to(root) if js.is_relative_to(root) else js}, "
+        f"{cs.relative_to(root) if cs.is_relative_to(root) else cs}"
+    )
+    return 0
 
 
 def _lessons(args: argparse.Namespace) -> int:

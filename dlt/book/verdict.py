@@ -7,12 +7,24 @@ the check line) and how several are shown together (:func:`show`, :class:`Report
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ClaimError", "Claim", "Verdict", "Report", "KINDS", "show", "history"]
+__all__ = [
+    "ClaimError",
+    "Claim",
+    "Verdict",
+    "Report",
+    "KINDS",
+    "KIND_NAMES",
+    "MIME",
+    "show",
+    "history",
+    "set_context",
+]
 
 #: How a passed claim is marked, by the kind of statement the text makes: a confirmed result
 #: gets the check mark; a negative result (the text says something does *not* hold here) and
@@ -23,6 +35,35 @@ KINDS = {
     "negative": "⊘ negative result, as the text states:",
     "open": "◇ open question, measured here:",
 }
+
+#: The kind of a claim as the structured output names it: a passed ``"result"`` is a
+#: confirmed one.
+KIND_NAMES = {"result": "confirmed", "negative": "negative", "open": "open"}
+
+#: The vendor mime type under which a check's structured output leaves the notebook, beside
+#: its ``text/plain`` line. Renderers that do not know it (myst-nb, JupyterLab) show the text.
+MIME = "application/vnd.dlt.claims+json"
+
+#: Where the claims of this process were checked: set by :func:`dlt.setup` (device, SCALE).
+_CONTEXT: dict[str, Any] = {"device": None, "scale": None}
+
+
+def set_context(*, device: str | None = None, scale: int | None = None) -> None:
+    """Record the device and SCALE at which the following claims are checked.
+
+    :func:`dlt.setup` calls it; every claim recorded afterwards carries both in its
+    structured output.
+
+    Examples
+    --------
+    >>> from dlt.book.check import less
+    >>> set_context(device="cpu", scale=2)
+    >>> less("a", 1, 2).claim.scale
+    2
+    >>> set_context()
+    """
+    _CONTEXT["device"] = device
+    _CONTEXT["scale"] = scale
 
 
 class ClaimError(AssertionError):
@@ -43,6 +84,13 @@ class ClaimError(AssertionError):
 class Claim:
     """One checked claim: the statement, what was measured, what was expected.
 
+    ``measured`` and ``expected`` are the displayed strings; ``value`` is the measured number
+    rounded to the displayed digits (``None`` where the evidence is words) and ``band`` the
+    expected value or band in machine-readable form: ``{"op": "<", "bound": b}``,
+    ``{"op": ">", "bound": b}``, ``{"low": lo, "high": hi}`` or ``{"target": e, "tol": t}``
+    (a slope adds ``"fit": "loglog"`` or ``"linear"``), ``None`` for a claim in words.
+    ``device`` and ``scale`` say where it was checked (set by :func:`dlt.setup`).
+
     Examples
     --------
     >>> print(Claim("a", "1.0", "1.0", True).line)
@@ -57,11 +105,41 @@ class Claim:
     kind: str = "result"
     id: str | None = None
     rejects: str | None = None
+    value: float | None = None
+    band: dict[str, Any] | None = None
+    device: str | None = None
+    scale: int | None = None
 
     @property
     def line(self) -> str:
         """The two-line display of a passed claim (statement, then the evidence)."""
         return f"{KINDS[self.kind]} {self.statement}\n  measured {self.measured}, expected {self.expected}"
+
+    def record(self) -> dict[str, Any]:
+        """The claim as structured data: what its vendor mime type output holds.
+
+        Numbers are those displayed (rounded), so a re-executed notebook compares equal.
+
+        Examples
+        --------
+        >>> from dlt.book.check import close
+        >>> r = close("one third", 0.3334, 1 / 3, atol=1e-3, id="third", rejects="1/4").claim
+        >>> r.record()["value"], r.record()["band"], r.record()["kind"]
+        (0.333, {'target': 0.333, 'tol': 0.001}, 'confirmed')
+        """
+        return {
+            "id": self.id,
+            "statement": self.statement,
+            "measured": self.measured,
+            "value": self.value,
+            "expected": self.expected,
+            "band": self.band,
+            "rejects": self.rejects,
+            "kind": KIND_NAMES[self.kind],
+            "passed": self.passed,
+            "scale": self.scale,
+            "device": self.device,
+        }
 
 
 class Verdict(float):
@@ -94,6 +172,10 @@ class Verdict(float):
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(self.claim.line)
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The check line as ``text/plain`` and the claim as ``MIME`` (structured)."""
+        return {"text/plain": self.claim.line, MIME: {"claims": [self.claim.record()]}}
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (Verdict, (float(self), self.claim))
 
@@ -114,6 +196,10 @@ class Report(list[Verdict]):
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(repr(self))
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The check lines as ``text/plain`` and the claims, in order, as ``MIME``."""
+        return {"text/plain": repr(self), MIME: {"claims": [v.claim.record() for v in self]}}
 
 
 _HISTORY: list[Claim] = []
@@ -159,6 +245,15 @@ def show(*verdicts: Verdict | Iterable[Verdict]) -> Report:
     return out
 
 
+def _number(text: str) -> float | None:
+    """The number a displayed measurement shows (``"0.333"``, ``"slope -0.50"``), else None."""
+    try:
+        x = float(text.removeprefix("slope ").strip())
+    except ValueError:
+        return None
+    return x if math.isfinite(x) else None
+
+
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -171,6 +266,7 @@ def _record(
     kind: str,
     id: str | None = None,
     rejects: str | None = None,
+    band: dict[str, Any] | None = None,
 ) -> Verdict:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
@@ -181,7 +277,20 @@ def _record(
         )
     if rejects is not None and not (isinstance(rejects, str) and rejects.strip()):
         raise ValueError(f"rejects must be a non-empty sentence (the false claim), got {rejects!r}")
-    c = Claim(statement, measured, expected, ok, kind, id, rejects)
+    ok = bool(ok)  # a numpy bool (from numpy tolerances) is not JSON
+    c = Claim(
+        statement,
+        measured,
+        expected,
+        ok,
+        kind,
+        id,
+        rejects,
+        _number(measured),
+        band,
+        _CONTEXT["device"],
+        _CONTEXT["scale"],
+    )
     _HISTORY.append(c)
     if not ok:
         raise ClaimError(f"claim: {statement}; measured {measured}, expected {expected}")

@@ -13,6 +13,17 @@ __all__ = ["bisect_threshold", "relative_error"]
 _NORMS = ("fro", "max", "elementwise")
 
 
+def _float64(x: object) -> object:
+    """Python numbers and lists straight to float64: via torch's default float32 they would
+    lose their last digits (two floats 1e-16 apart would compare equal)."""
+    if isinstance(x, torch.Tensor):
+        return x
+    try:
+        return torch.as_tensor(x, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return x  # as_tensor names the argument in its error
+
+
 def relative_error(estimate: object, reference: object, *, norm: str = "fro") -> float:
     r"""The relative error of ``estimate`` against ``reference``, in one of three norms.
 
@@ -50,8 +61,8 @@ def relative_error(estimate: object, reference: object, *, norm: str = "fro") ->
     """
     norm = check_choice(norm, "norm", _NORMS)
     dims = tuple(range(9))
-    a = as_tensor(estimate, "estimate", ndim=dims, shape="(...)", dtype=torch.float64)
-    b = as_tensor(reference, "reference", ndim=dims, shape="(...)", dtype=torch.float64)
+    a = as_tensor(_float64(estimate), "estimate", ndim=dims, shape="(...)", dtype=torch.float64)
+    b = as_tensor(_float64(reference), "reference", ndim=dims, shape="(...)", dtype=torch.float64)
     if a.shape != b.shape:
         raise ValueError(
             f"estimate and reference must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}"

@@ -3,7 +3,7 @@
 from .accuracy import AccuracyCurves, fit_accuracy, member_accuracy
 from .linear import LogisticPath, logistic_descent
 from .loop import History, fit, minibatch_indices, progress_enabled
-from .losses import LOSSES, OPTIMIZERS
+from .losses import LOSSES, OPTIMIZERS, ensemble_logistic
 
 __all__ = [
     "History",
@@ -12,6 +12,7 @@ __all__ = [
     "progress_enabled",
     "LOSSES",
     "OPTIMIZERS",
+    "ensemble_logistic",
     "LogisticPath",
     "logistic_descent",
     "AccuracyCurves",
