@@ -229,7 +229,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         "Grokking",
         _IV,
         ("grokking",),
-        "a one-hidden-layer network on learned embeddings fits half of the table of (a + b) mod 31 by step 20 to 30 and reaches 95% test accuracy 25 to 58 times later (AdamW, weight decay 1; 8 seeds); the grokked embedding puts 0.63 to 0.78 of its power on 5 of the 15 Fourier frequencies against 0.39 to 0.42 without weight decay and at initialization; a lazier start (output scale 4 with lr/4) multiplies the delay by 1.8 to 2; without weight decay the test accuracy stays at 0 within the same budget",
+        "a one-hidden-layer network on learned embeddings fits half of the table of (a + b) mod 31 by step 20 to 30 and reaches 95% test accuracy 25 to 75 times later (AdamW, weight decay 1; 20 runs, and 4 at SCALE = 2); 1000 steps after it generalizes, its embedding puts 0.59 to 0.92 of its power on 5 of the 15 Fourier frequencies against 0.38 to 0.45 without weight decay (20 runs); a lazier start (output scale 4 with lr/4) multiplies the delay by 1.8 to 2.1; without weight decay the test accuracy stays at 0 within the same budget",
         tests=("test_grokking.py",),
     ),
     Chapter(
