@@ -28,7 +28,6 @@ import dlt
 from dlt import data, icl, interpolation, kernels, nets, scaling, solve
 from dlt.core import activations, modules, numeric  # noqa: F401  (used as dlt.core.x below)
 from dlt.nets import parameterization
-from dlt.theory import fused as kernels_fused
 
 KINDS = (
     "core",
@@ -59,7 +58,7 @@ def _modules() -> list[str]:
     for kind in KINDS:
         for path in sorted((root / kind).glob("*.py")):
             mod = f"dlt.{kind}" if path.stem == "__init__" else f"dlt.{kind}.{path.stem}"
-            if mod not in SKIP_MODULES:
+            if mod not in SKIP_MODULES and not path.stem.startswith("_"):  # private modules
                 names.append(mod)
     return names
 
@@ -243,7 +242,19 @@ CASES: dict[str, Case] = {
         )
         for f in ("nngp", "ntk", "relu_nngp", "relu_ntk", "erf_nngp", "erf_ntk")
     },
-    "dlt.theory.kernels.kernel_gd_dynamics": Case(
+    **{
+        f"dlt.theory.kernels.{f}": Case(
+            getattr(kernels, f),
+            lambda: dict(x1=t64(3, 2), x2=t64(4, 2, seed=1), depth=2, sigma_b=0.1),
+            ("x1", "x2"),
+            "float64",
+        )
+        for f in ("nngp_ntk", "textbook_kernels")
+    },
+    "dlt.theory.kernels.Kernels": Case(
+        kernels.Kernels, lambda: dict(nngp=spd(3), ntk=spd(3, 1)), (), "none"
+    ),
+    "dlt.theory.kernel_dynamics.kernel_gd_dynamics": Case(
         kernels.kernel_gd_dynamics,
         lambda: dict(
             theta_train=spd(4),
@@ -621,21 +632,6 @@ CASES.update(
         ),
     }
 )
-
-
-CASES.update(
-    {
-        "dlt.theory.fused.nngp_ntk": Case(
-            kernels_fused.nngp_ntk,
-            lambda: dict(x1=t64(3, 2), x2=t64(4, 2, seed=1), depth=2, sigma_b=0.1),
-            ("x1", "x2"),
-            "float64",
-        ),
-        "dlt.theory.fused.Kernels": Case(
-            kernels_fused.Kernels, lambda: dict(nngp=spd(3), ntk=spd(3, 1)), (), "none"
-        ),
-    }
-)  # kernels
 
 
 CASES.update(
