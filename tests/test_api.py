@@ -160,7 +160,7 @@ CASES: dict[str, Case] = {
         ),
         ("covariance",),
     ),
-    "dlt.data.prompts.sample_task_mixture": Case(
+    "dlt.data.masked_prompts.sample_task_mixture": Case(
         data.sample_task_mixture,
         lambda: dict(
             n_tasks=3,
@@ -174,7 +174,7 @@ CASES: dict[str, Case] = {
         ),
         ("task_pool",),
     ),
-    "dlt.data.prompts.MixturePrompts": Case(
+    "dlt.data.masked_prompts.MixturePrompts": Case(
         data.MixturePrompts,
         lambda: dict(
             tokens=t64(1, 2, 4),
@@ -189,7 +189,7 @@ CASES: dict[str, Case] = {
     "dlt.data.prompts.prompt_parts": Case(
         data.prompt_parts, lambda: dict(prompts=P()), ("prompts",)
     ),
-    "dlt.data.prompts.linear_prompts": Case(
+    "dlt.data.masked_prompts.linear_prompts": Case(
         data.linear_prompts,
         lambda: dict(
             tokens=data.sample_task_mixture(
@@ -371,14 +371,14 @@ CASES: dict[str, Case] = {
         ).detach(),
         lambda: dict(dtype=torch.float64),
     ),
-    "dlt.nets.attention.LinearSelfAttention": Case(
+    "dlt.nets.icl_attention.LinearSelfAttention": Case(
         lambda **kw: (
             nets.LinearSelfAttention(3, 2, seed=1).to(kw["prompts"].dtype)(kw["prompts"]).detach()
         ),
         lambda: dict(prompts=P()),
         ("prompts",),
     ),
-    "dlt.nets.attention.SoftmaxTransformer": Case(
+    "dlt.nets.icl_attention.SoftmaxTransformer": Case(
         lambda **kw: (
             nets.SoftmaxTransformer(2, 8, 1, 2, seed=1)
             .to(kw["tokens"].dtype)(kw["tokens"])

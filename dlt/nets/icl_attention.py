@@ -1,4 +1,11 @@
-r"""Attention models of in-context regression: linear self-attention and a small softmax transformer."""
+r"""Attention models of in-context regression: linear self-attention and a small softmax transformer.
+
+Both read the prompt layouts of :mod:`dlt.data.prompts` and :mod:`dlt.data.masked_prompts`
+(the query token, the valid-example mask) and are tied to them: this module holds the
+in-context-learning models only. A general attention block (for instance a causal
+transformer block for sequence tasks, which reads no prompt layout) belongs in its own
+module beside this one.
+"""
 
 from __future__ import annotations
 
