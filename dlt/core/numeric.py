@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from .params import Choice, validate_params
 from .validate import as_tensor, check_choice
 
 __all__ = ["relative_error"]
@@ -11,6 +12,7 @@ __all__ = ["relative_error"]
 _NORMS = ("fro", "max", "elementwise")
 
 
+@validate_params({"norm": Choice(tuple(_NORMS))})
 def relative_error(estimate: object, reference: object, *, norm: str = "fro") -> float:
     r"""The relative error of ``estimate`` against ``reference``, in one of three norms.
 

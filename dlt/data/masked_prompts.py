@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 
 import torch
 
+from ..core.params import Fraction, Int, NonNegative, Tensor, validate_params
 from ..core.validate import as_tensor, check_fraction, check_int, check_nonnegative, generator
 from .prompts import FAMILIES, _labels, _sample_weights, check_tasks
 
@@ -51,6 +52,18 @@ class MixturePrompts:
         return getattr(self, key)
 
 
+@validate_params(
+    {
+        "task_pool": Tensor(2, "(M, dim)"),
+        "n_tasks": Int(1),
+        "n_context": Int(1),
+        "dim": Int(1),
+        "n_queries": Int(1),
+        "sparsity": Int(1),
+        "noise": NonNegative(),
+        "share": Fraction(),
+    }
+)
 def sample_task_mixture(
     n_tasks: int,
     n_context: int,
@@ -177,6 +190,7 @@ def sample_task_mixture(
     )
 
 
+@validate_params({"tokens": Tensor(3, "(B, N + Q, d + 3)"), "query": Int(0)})
 def linear_prompts(tokens: torch.Tensor, query: int = 0) -> torch.Tensor:
     """The prompts of :func:`dlt.icl.sample_task_mixture` in the linear layout, for one of their queries.
 

@@ -23,6 +23,7 @@ import math
 
 import torch
 
+from ..core.params import Int, NonNegative, Tensor, validate_params
 from ..core.validate import as_tensor, check_int, check_nonnegative, generator
 
 # check_covariance, check_tasks: shared helpers of the kinds that read prompts
@@ -69,6 +70,15 @@ def _labels(family: str, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     return torch.sign(s) if family == "sign" else s
 
 
+@validate_params(
+    {
+        "covariance": Tensor(2, "(dim, dim)"),
+        "n_tasks": Int(1),
+        "n_context": Int(1),
+        "dim": Int(1),
+        "noise": NonNegative(),
+    }
+)
 def sample_regression_tasks(
     n_tasks: int,
     n_context: int,
@@ -148,6 +158,7 @@ def sample_regression_tasks(
     return out
 
 
+@validate_params({"prompts": Tensor(3, "(B, N + 1, d + 1)")})
 def prompt_parts(
     prompts: torch.Tensor, dim: int | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

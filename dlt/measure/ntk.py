@@ -21,6 +21,7 @@ from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
 from ..core.modules import trainable_parameters
+from ..core.params import Choice, Int, Model, Tensor, validate_params
 from ..core.validate import as_tensor, check_choice, check_int
 from ._chain import chain_factors, mlp_chain, reads, sequential_chain
 from ._structured import Factors, Unsupported, factors, plan, structured_kernel
@@ -79,6 +80,15 @@ def _jacobian_ntk(
     return theta if trace else theta.permute(0, 2, 1, 3)
 
 
+@validate_params(
+    {
+        "x1": Tensor(tuple(range(2, 9)), "(n, ...) with n >= 1"),
+        "x2": Tensor(tuple(range(2, 9)), "(n, ...) with n >= 1"),
+        "model": Model(),
+        "batch_size": Int(1),
+        "method": Choice(("auto", "jacobian", "structured")),
+    }
+)
 def empirical_ntk(
     model: nn.Module,
     x1: torch.Tensor,
@@ -261,6 +271,12 @@ def _has_layer_view(model: nn.Module) -> bool:
     return hasattr(model, "layers") and callable(getattr(model, "forward_trace", None))
 
 
+@validate_params(
+    {
+        "theta_a": Tensor((2, 3, 4), "(n1, n2) or (n1, n2, k, k)"),
+        "theta_b": Tensor((2, 3, 4), "(n1, n2) or (n1, n2, k, k)"),
+    }
+)
 def kernel_distance(theta_a: torch.Tensor, theta_b: torch.Tensor) -> float:
     r"""Relative Frobenius distance :math:`\|\Theta_a - \Theta_b\|_F / \|\Theta_b\|_F`.
 

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from scipy.optimize import linprog, nnls
 
+from ..core.params import Matrix, Vector, validate_params
 from ..core.validate import as_matrix, as_vector
 
 __all__ = ["MaxMargin", "max_margin_l2", "max_margin_linf", "min_l1_interpolator"]
@@ -53,6 +54,7 @@ def _not_separable(margin: float) -> ValueError:
     )
 
 
+@validate_params({"Z": Matrix()})
 def max_margin_l2(Z: torch.Tensor) -> MaxMargin:
     r"""The :math:`\ell_2` max-margin direction (the hard-margin SVM without bias).
 
@@ -116,6 +118,7 @@ def max_margin_l2(Z: torch.Tensor) -> MaxMargin:
     )
 
 
+@validate_params({"Z": Matrix()})
 def max_margin_linf(Z: torch.Tensor) -> MaxMargin:
     r"""The :math:`\ell_\infty` max-margin direction, by a linear program.
 
@@ -177,6 +180,7 @@ def max_margin_linf(Z: torch.Tensor) -> MaxMargin:
     )
 
 
+@validate_params({"X": Matrix(), "y": Vector()})
 def min_l1_interpolator(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     r"""Basis pursuit: the interpolator of least :math:`\ell_1` norm, by a linear program.
 

@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import torch
 
+from ..core.params import Matrix, Square, Vector, validate_params
 from ..core.validate import as_matrix, as_vector, check_positive, check_square
 
 __all__ = ["kernel_gd_dynamics"]
 
 
+@validate_params(
+    {
+        "theta_train": Square(),
+        "theta_test_train": Matrix(),
+        "y": Vector(),
+        "f0_train": Vector(),
+        "f0_test": Vector(),
+    }
+)
 def kernel_gd_dynamics(
     theta_train: torch.Tensor,
     theta_test_train: torch.Tensor,

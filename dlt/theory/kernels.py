@@ -41,7 +41,8 @@ from typing import NamedTuple
 
 import torch
 
-from ..core.activations import get_activation
+from ..core.activations import ACTIVATIONS, get_activation
+from ..core.params import Choice, Int, Matrix, NonNegative, Positive, validate_params
 from ..core.validate import (
     as_matrix,
     check_choice,
@@ -64,6 +65,16 @@ __all__ = [
 ]
 
 METHODS = ("auto", "fused", "reference")
+# What every kernel function's arguments must be (checked at call time, and by the common test).
+_ARGS = {
+    "x1": Matrix(),
+    "x2": Matrix(),
+    "depth": Int(0),
+    "sigma_w": Positive(),
+    "sigma_b": NonNegative(),
+}
+_ACTIVATION = Choice(tuple(name for name, a in ACTIVATIONS.items() if a.has_kernel))
+_WITH_METHOD = {**_ARGS, "activation": _ACTIVATION, "method": Choice(METHODS)}
 
 
 class Kernels(NamedTuple):
@@ -80,6 +91,7 @@ class Kernels(NamedTuple):
     ntk: torch.Tensor
 
 
+@validate_params({**_ARGS, "activation": _ACTIVATION})
 def textbook_kernels(
     x1: torch.Tensor,
     x2: torch.Tensor | None = None,
@@ -169,6 +181,7 @@ def _same_features(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return b.to(a.device)
 
 
+@validate_params(_WITH_METHOD)
 def nngp(
     x1: torch.Tensor,
     x2: torch.Tensor | None = None,
@@ -227,6 +240,7 @@ def nngp(
     return fused_kernels(x1, x2, depth, sigma_w, sigma_b, activation, with_ntk=False)[0]
 
 
+@validate_params(_WITH_METHOD)
 def ntk(
     x1: torch.Tensor,
     x2: torch.Tensor | None = None,
@@ -260,6 +274,7 @@ def ntk(
     return fused_kernels(x1, x2, depth, sigma_w, sigma_b, activation, with_ntk=True)[1]
 
 
+@validate_params(_WITH_METHOD)
 def nngp_ntk(
     x1: torch.Tensor,
     x2: torch.Tensor | None = None,
@@ -309,6 +324,7 @@ def nngp_ntk(
     return Kernels(k, t)
 
 
+@validate_params(_ARGS)
 def relu_nngp(
     x1: torch.Tensor,
     x2: torch.Tensor | None = None,
@@ -328,6 +344,7 @@ def relu_nngp(
     return nngp(x1, x2, depth, sigma_w, sigma_b, activation="relu")
 
 
+@validate_params(_ARGS)
 def relu_ntk(
     x1: torch.Tensor,
     x2: torch.Tensor | None = None,
@@ -345,6 +362,7 @@ def relu_ntk(
     return ntk(x1, x2, depth, sigma_w, sigma_b, activation="relu")
 
 
+@validate_params(_ARGS)
 def erf_nngp(
     x1: torch.Tensor,
     x2: torch.Tensor | None = None,
@@ -362,6 +380,7 @@ def erf_nngp(
     return nngp(x1, x2, depth, sigma_w, sigma_b, activation="erf")
 
 
+@validate_params(_ARGS)
 def erf_ntk(
     x1: torch.Tensor,
     x2: torch.Tensor | None = None,
