@@ -88,8 +88,6 @@ def test_one_hidden_layer_by_hand():
 
 
 def test_errors_name_the_argument():
-    with pytest.raises(ValueError, match="depth must be >= 0"):
-        nngp_ntk(torch.randn(3, 2), depth=-1)
     with pytest.raises(ValueError, match="same number of features"):
         nngp_ntk(torch.randn(3, 2), torch.randn(3, 4))
     with pytest.raises(ValueError, match="activation must be one of"):

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from ..core.params import Int, NonNegative, Positive, validate_params
+from ..core.params import Int, NonNegative, Positive, Tensor, validate_params
 from ..core.validate import check_finite, check_int, check_nonnegative, check_positive, generator
 
 __all__ = ["sphere", "circle", "teacher_regression", "gaussian_mixture"]  # finish: a shared helper
@@ -68,6 +68,7 @@ def sphere(
     return finish(z, dtype, device)
 
 
+@validate_params({"angles": Tensor(tuple(range(8)), "(...)")})
 def circle(
     angles: torch.Tensor | int,
     *,
