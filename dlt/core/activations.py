@@ -22,8 +22,6 @@ from typing import NamedTuple
 
 import torch
 
-from .params import Matrix, Vector, validate_params
-
 __all__ = [
     "Activation",
     "GaussianExpectations",
@@ -54,11 +52,8 @@ class GaussianExpectations(NamedTuple):
 
 
 Expectations = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], GaussianExpectations]
-#: What the expectations' arguments must be: the two variances and the covariance matrix.
-_COVARIANCES = {"k11": Vector(), "k22": Vector(), "k12": Matrix()}
 
 
-@validate_params(_COVARIANCES)
 def relu_expectations(
     k11: torch.Tensor, k22: torch.Tensor, k12: torch.Tensor
 ) -> GaussianExpectations:
@@ -106,7 +101,6 @@ def relu_expectations(
     return GaussianExpectations(k11 / 2, k22 / 2, e12, d12)
 
 
-@validate_params(_COVARIANCES)
 def erf_expectations(
     k11: torch.Tensor, k22: torch.Tensor, k12: torch.Tensor
 ) -> GaussianExpectations:
@@ -141,7 +135,6 @@ def erf_expectations(
     return GaussianExpectations(e11, e22, e12, d12)
 
 
-@validate_params(_COVARIANCES)
 def identity_expectations(
     k11: torch.Tensor, k22: torch.Tensor, k12: torch.Tensor
 ) -> GaussianExpectations:

@@ -252,23 +252,26 @@ def validate_params(
         unknown = set(constraints) - set(sig.parameters)
         if unknown:
             raise TypeError(f"{fn.__qualname__} has no parameters {sorted(unknown)}")
-        optional = {
-            k for k in constraints if sig.parameters[k].default is None
-        }  # None stands for "absent"
-        checks = tuple(constraints.items())
+        optional = {k for k in constraints if sig.parameters[k].default is None}  # None: absent
+        # Where each declared argument sits among the positional ones (no inspect.bind: a call
+        # pays a dictionary lookup per declared argument, not a signature binding).
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        positional = [k for k, p in sig.parameters.items() if p.kind in kinds]
+        index = {k: positional.index(k) if k in positional else -1 for k in constraints}
+        checks = tuple((k, c, index[k], k in optional) for k, c in constraints.items())
 
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                given = sig.bind(*args, **kwargs).arguments
-            except TypeError:
-                return fn(*args, **kwargs)  # the call's own error (a missing argument)
-            for name, constraint in checks:
-                if name in given:
-                    value = given[name]
-                    if value is None and name in optional:
-                        continue
-                    constraint.check(value, name)
+            for name, constraint, i, may_be_none in checks:
+                if 0 <= i < len(args):
+                    value = args[i]
+                elif name in kwargs:
+                    value = kwargs[name]
+                else:
+                    continue  # the default
+                if value is None and may_be_none:
+                    continue
+                constraint.check(value, name)
             return fn(*args, **kwargs)
 
         wrapper.__dlt_params__ = dict(constraints)  # type: ignore[attr-defined]

@@ -41,10 +41,12 @@ _TWO_PI = 2 * math.pi
 
 
 def _prepare(x1: object, x2: object | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-    a = as_matrix(x1, "x1", dtype=torch.float64)
+    # Finiteness is checked once, by the declarations of the public functions that call this
+    # (dlt.theory.kernels: x1 and x2 are Matrix()), not a second time here.
+    a = as_matrix(x1, "x1", dtype=torch.float64, finite=False)
     if x2 is None:
         return a, None
-    b = as_matrix(x2, "x2", dtype=torch.float64).to(a.device)
+    b = as_matrix(x2, "x2", dtype=torch.float64, finite=False).to(a.device)
     if b.shape[1] != a.shape[1]:
         raise ValueError(
             f"x1 and x2 must have the same number of features, got x1 with {a.shape[1]} and x2 with {b.shape[1]}"
