@@ -46,7 +46,7 @@ from torch import nn
 from dlt.measure.ntk import _featurizer
 from dlt.nets import MLP
 from dlt.ntk import empirical_ntk
-from dlt.theory.fused import nngp_ntk
+from dlt.kernels import nngp_ntk, textbook_kernels
 
 
 def median(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
@@ -72,20 +72,9 @@ def loop_ntk(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 def previous_recursion(x: torch.Tensor, depth: int, sigma_w: float, sigma_b: float):
-    """The layer-by-layer recursion dlt used before the fused one (whole matrices, ReLU)."""
-    from dlt.core.activations import relu_expectations
-
-    a = x.double()
-    d = a.shape[1]
-    sw2, sb2 = sigma_w**2, sigma_b**2
-    k11 = sw2 * (a * a).sum(1) / d + sb2
-    k12 = sw2 * (a @ a.T) / d + sb2
-    theta = k12.clone()
-    for _ in range(depth):
-        e11, _, e12, d12 = relu_expectations(k11, k11, k12)
-        k11, k12 = sw2 * e11 + sb2, sw2 * e12 + sb2
-        theta = k12 + sw2 * d12 * theta
-    return k12, theta
+    """The layer-by-layer recursion dlt used before the fused one: now its reference path
+    (``method="reference"``, whole matrices, one expectation call per layer)."""
+    return textbook_kernels(x, None, depth, sigma_w, sigma_b)
 
 
 class Block(nn.Module):
@@ -358,10 +347,10 @@ def analytic(
     # The same into outputs written before (out=): no page faults on first writes.
     reused = (torch.zeros(n, n, dtype=torch.float64), torch.zeros(n, n, dtype=torch.float64))
     o = median(lambda: nngp_ntk(x, depth=5, sigma_w=1.4, sigma_b=0.1, out=reused), r)
-    print(row("fused (dlt.theory.fused.nngp_ntk)", f.wall, f.cpu, bound, p[0]))
+    print(row("fused (dlt.kernels.nngp_ntk)", f.wall, f.cpu, bound, p[0]))
     print(row("fused, one thread", f1.wall, f1.cpu, bound, p[0]))
     print(row("fused, into reused outputs (out=)", *o, bound, p[0]))
-    print(row("previous recursion", *p, bound, None))
+    print(row("previous recursion (method='reference')", *p, bound, None))
     print(
         f"  {'arccos alone (floor), ms':34s} {acos * 1e3:9.1f}   fused / that {f.wall / acos:6.1f}"
     )

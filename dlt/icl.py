@@ -1,20 +1,14 @@
 """Topic face: in-context learning of regression.
 
-Prompts in two layouts (:mod:`dlt.data.prompts`), linear self-attention and a small
-softmax transformer (:mod:`dlt.nets.attention`), the gradient-descent construction, the
+Prompts in two layouts (:mod:`dlt.data.prompts`, :mod:`dlt.data.masked_prompts`), linear
+self-attention and a small softmax transformer (:mod:`dlt.nets.icl_attention`), the gradient-descent construction, the
 optimal one-step predictor and the baselines (:mod:`dlt.theory.icl`), the exact Bayes
 predictors (:mod:`dlt.theory.bayes`), and the Lasso (:mod:`dlt.solve.lasso`).
 """
 
-from .data.prompts import (
-    FAMILIES,
-    MixturePrompts,
-    linear_prompts,
-    prompt_parts,
-    sample_regression_tasks,
-    sample_task_mixture,
-)
-from .nets.attention import LinearSelfAttention, SoftmaxTransformer
+from .data.masked_prompts import MixturePrompts, linear_prompts, sample_task_mixture
+from .data.prompts import FAMILIES, prompt_parts, sample_regression_tasks
+from .nets.icl_attention import LinearSelfAttention, SoftmaxTransformer
 from .solve.lasso import lasso
 from .theory.bayes import bayes_predictor, discrete_prior_predictor
 from .theory.icl import (

@@ -7,13 +7,27 @@ registry with a closed form, each activation's Gaussian expectations
 
 from .core.activations import erf_expectations, relu_expectations
 from .solve.kernel import gp_posterior, kernel_regression
-from .theory.kernels import erf_nngp, erf_ntk, kernel_gd_dynamics, nngp, ntk, relu_nngp, relu_ntk
+from .theory.kernel_dynamics import kernel_gd_dynamics
+from .theory.kernels import (
+    Kernels,
+    erf_nngp,
+    erf_ntk,
+    nngp,
+    nngp_ntk,
+    ntk,
+    relu_nngp,
+    relu_ntk,
+    textbook_kernels,
+)
 from .theory.stability import kernel_stable_lr
 
 __all__ = [
     # the recursions
     "nngp",
     "ntk",
+    "nngp_ntk",
+    "Kernels",
+    "textbook_kernels",
     "relu_nngp",
     "relu_ntk",
     "erf_nngp",

@@ -27,8 +27,8 @@ import torch
 import dlt
 from dlt import data, icl, interpolation, kernels, nets, scaling, solve
 from dlt.core import activations, modules, numeric  # noqa: F401  (used as dlt.core.x below)
+from dlt.core.params import declared_params
 from dlt.nets import parameterization
-from dlt.theory import fused as kernels_fused
 
 KINDS = (
     "core",
@@ -46,6 +46,7 @@ KINDS = (
 )
 SKIP_MODULES = {
     "dlt.core.validate",
+    "dlt.core.params",
     "dlt.book.lessons",
     "dlt.book.tasks",
     "dlt.book.cli",
@@ -59,7 +60,7 @@ def _modules() -> list[str]:
     for kind in KINDS:
         for path in sorted((root / kind).glob("*.py")):
             mod = f"dlt.{kind}" if path.stem == "__init__" else f"dlt.{kind}.{path.stem}"
-            if mod not in SKIP_MODULES:
+            if mod not in SKIP_MODULES and not path.stem.startswith("_"):  # private modules
                 names.append(mod)
     return names
 
@@ -170,9 +171,8 @@ CASES: dict[str, Case] = {
         lambda: dict(
             n_tasks=3, n_context=4, dim=2, noise=0.1, seed=1, covariance=spd(2), dtype=torch.float64
         ),
-        ("covariance",),
     ),
-    "dlt.data.prompts.sample_task_mixture": Case(
+    "dlt.data.masked_prompts.sample_task_mixture": Case(
         data.sample_task_mixture,
         lambda: dict(
             n_tasks=3,
@@ -184,9 +184,8 @@ CASES: dict[str, Case] = {
             seed=1,
             dtype=torch.float64,
         ),
-        ("task_pool",),
     ),
-    "dlt.data.prompts.MixturePrompts": Case(
+    "dlt.data.masked_prompts.MixturePrompts": Case(
         data.MixturePrompts,
         lambda: dict(
             tokens=t64(1, 2, 4),
@@ -198,17 +197,14 @@ CASES: dict[str, Case] = {
         ),
         dtype="none",
     ),
-    "dlt.data.prompts.prompt_parts": Case(
-        data.prompt_parts, lambda: dict(prompts=P()), ("prompts",)
-    ),
-    "dlt.data.prompts.linear_prompts": Case(
+    "dlt.data.prompts.prompt_parts": Case(data.prompt_parts, lambda: dict(prompts=P())),
+    "dlt.data.masked_prompts.linear_prompts": Case(
         data.linear_prompts,
         lambda: dict(
             tokens=data.sample_task_mixture(
                 3, 4, 2, {"dense": 1.0}, seed=0, dtype=torch.float64
             ).tokens
         ),
-        ("tokens",),
     ),
     # solve
     "dlt.solve.least_squares.min_norm_interpolator": Case(
@@ -223,14 +219,12 @@ CASES: dict[str, Case] = {
     "dlt.solve.lasso.lasso": Case(
         solve.lasso,
         lambda: dict(X=t64(2, 5, 3), y=t64(2, 5, seed=1), lam=0.1),
-        ("X", "y"),
         dtype="float64",
     ),
     "dlt.solve.kernel.kernel_regression": Case(
         solve.kernel_regression,
         lambda: dict(k_train=spd(4), y=t64(4), k_test_train=t64(2, 4), ridge=0.1),
-        ("k_train", "y", "k_test_train"),
-        "float64",
+        dtype="float64",
     ),
     "dlt.solve.kernel.gp_posterior": Case(
         solve.gp_posterior,
@@ -241,8 +235,7 @@ CASES: dict[str, Case] = {
             k_test_diag=torch.ones(2, dtype=torch.float64) * 5,
             noise=0.1,
         ),
-        ("k_train", "y", "k_test_train", "k_test_diag"),
-        "float64",
+        dtype="float64",
     ),
     # theory
     **{
@@ -254,7 +247,19 @@ CASES: dict[str, Case] = {
         )
         for f in ("nngp", "ntk", "relu_nngp", "relu_ntk", "erf_nngp", "erf_ntk")
     },
-    "dlt.theory.kernels.kernel_gd_dynamics": Case(
+    **{
+        f"dlt.theory.kernels.{f}": Case(
+            getattr(kernels, f),
+            lambda: dict(x1=t64(3, 2), x2=t64(4, 2, seed=1), depth=2, sigma_b=0.1),
+            ("x1", "x2"),
+            "float64",
+        )
+        for f in ("nngp_ntk", "textbook_kernels")
+    },
+    "dlt.theory.kernels.Kernels": Case(
+        kernels.Kernels, lambda: dict(nngp=spd(3), ntk=spd(3, 1)), dtype="none"
+    ),
+    "dlt.theory.kernel_dynamics.kernel_gd_dynamics": Case(
         kernels.kernel_gd_dynamics,
         lambda: dict(
             theta_train=spd(4),
@@ -264,81 +269,68 @@ CASES: dict[str, Case] = {
             f0_test=t64(2, seed=2),
             t=[1.0, 10.0],
         ),
-        ("theta_train", "theta_test_train", "y", "f0_train", "f0_test"),
-        "float64",
+        dtype="float64",
     ),
     "dlt.theory.risk.mp_stieltjes": Case(
-        interpolation.mp_stieltjes, lambda: dict(z=-0.5, gamma=[0.5, 2.0]), (), "none"
+        interpolation.mp_stieltjes, lambda: dict(z=-0.5, gamma=[0.5, 2.0]), dtype="none"
     ),
     "dlt.theory.risk.asymptotic_risk_isotropic": Case(
         interpolation.asymptotic_risk_isotropic,
         lambda: dict(gamma=[0.5, 2.0], signal=1.0, noise=0.5, lam=0.1),
-        (),
-        "none",
+        dtype="none",
     ),
     "dlt.theory.risk.optimal_ridge_risk": Case(
         interpolation.optimal_ridge_risk,
         lambda: dict(gamma=[0.5, 2.0], signal=1.0, noise=0.5),
-        (),
-        "none",
+        dtype="none",
     ),
     "dlt.theory.benign.effective_ranks": Case(
-        interpolation.effective_ranks, lambda: dict(eigenvalues=[3.0, 1.0, 0.5], k=1), (), "none"
+        interpolation.effective_ranks, lambda: dict(eigenvalues=[3.0, 1.0, 0.5], k=1), dtype="none"
     ),
     "dlt.theory.benign.critical_index": Case(
-        interpolation.critical_index, lambda: dict(eigenvalues=[3.0, 1.0, 0.5], n=2), (), "none"
+        interpolation.critical_index, lambda: dict(eigenvalues=[3.0, 1.0, 0.5], n=2), dtype="none"
     ),
     "dlt.theory.benign.bll_risk_bound": Case(
         interpolation.bll_risk_bound,
         lambda: dict(eigenvalues=[3.0, 1.0, 0.5] + [0.01] * 100, n=10, noise=1.0),
-        (),
-        "none",
+        dtype="none",
     ),
     "dlt.theory.benign.BLLBound": Case(
         interpolation.BLLBound,
         lambda: dict(k_star=1, bias=1.0, variance=1.0, total=2.0),
-        (),
-        "none",
+        dtype="none",
     ),
     "dlt.theory.icl.gd_construction": Case(
         icl.gd_construction, lambda: dict(dim=3, lr=0.5 * spd(3)), ("lr",)
     ),
     "dlt.theory.icl.one_step_gd_predictor": Case(
-        icl.one_step_gd_predictor, lambda: dict(prompts=P(), lr=0.1), ("prompts",)
+        icl.one_step_gd_predictor, lambda: dict(prompts=P(), lr=0.1)
     ),
     "dlt.theory.icl.gd_predictor": Case(
-        icl.gd_predictor, lambda: dict(prompts=P(), lr=0.1, steps=3), ("prompts",)
+        icl.gd_predictor, lambda: dict(prompts=P(), lr=0.1, steps=3)
     ),
     "dlt.theory.icl.optimal_one_step_preconditioner": Case(
         icl.optimal_one_step_preconditioner,
         lambda: dict(n_context=8, dim=3, covariance=spd(3), noise=0.1),
-        ("covariance",),
-        "float64",
+        dtype="float64",
     ),
     "dlt.theory.icl.one_step_risk": Case(
         icl.one_step_risk,
         lambda: dict(preconditioner=spd(3), n_context=8, covariance=spd(3, seed=1), noise=0.1),
-        ("preconditioner", "covariance"),
-        "none",
+        dtype="none",
     ),
     "dlt.theory.icl.least_squares_predictor": Case(
-        icl.least_squares_predictor, lambda: dict(prompts=P()), ("prompts",)
+        icl.least_squares_predictor, lambda: dict(prompts=P())
     ),
-    "dlt.theory.icl.ridge_predictor": Case(
-        icl.ridge_predictor, lambda: dict(prompts=P(), lam=0.1), ("prompts",)
-    ),
-    "dlt.theory.icl.lasso_predictor": Case(
-        icl.lasso_predictor, lambda: dict(prompts=P(), lam=0.1), ("prompts",)
-    ),
+    "dlt.theory.icl.ridge_predictor": Case(icl.ridge_predictor, lambda: dict(prompts=P(), lam=0.1)),
+    "dlt.theory.icl.lasso_predictor": Case(icl.lasso_predictor, lambda: dict(prompts=P(), lam=0.1)),
     "dlt.theory.bayes.bayes_predictor": Case(
         icl.bayes_predictor,
         lambda: dict(prompts=P(), weights={"dense": 0.5, "sparse": 0.5}, sparsity=1, noise=0.1),
-        ("prompts",),
     ),
     "dlt.theory.bayes.discrete_prior_predictor": Case(
         icl.discrete_prior_predictor,
         lambda: dict(prompts=P(), tasks=t64(4, 3), noise=0.1),
-        ("prompts", "tasks"),
     ),
     # nets
     "dlt.nets.mlp.MLP": Case(
@@ -362,8 +354,7 @@ CASES: dict[str, Case] = {
     "dlt.nets.parameterization.layer_scales": Case(
         parameterization.layer_scales,
         lambda: dict(parameterization="mup", widths=[3, 16, 16, 1]),
-        (),
-        "none",
+        dtype="none",
     ),
     "dlt.nets.cnn.PatchCNN": Case(
         lambda **kw: nets.PatchCNN(4, width=4, seed=1, dtype=kw["dtype"])(
@@ -371,14 +362,14 @@ CASES: dict[str, Case] = {
         ).detach(),
         lambda: dict(dtype=torch.float64),
     ),
-    "dlt.nets.attention.LinearSelfAttention": Case(
+    "dlt.nets.icl_attention.LinearSelfAttention": Case(
         lambda **kw: (
             nets.LinearSelfAttention(3, 2, seed=1).to(kw["prompts"].dtype)(kw["prompts"]).detach()
         ),
         lambda: dict(prompts=P()),
         ("prompts",),
     ),
-    "dlt.nets.attention.SoftmaxTransformer": Case(
+    "dlt.nets.icl_attention.SoftmaxTransformer": Case(
         lambda **kw: (
             nets.SoftmaxTransformer(2, 8, 1, 2, seed=1)
             .to(kw["tokens"].dtype)(kw["tokens"])
@@ -392,7 +383,7 @@ CASES: dict[str, Case] = {
         ("tokens",),
     ),
     "dlt.nets.features.random_features": Case(
-        nets.random_features, lambda: dict(X=t64(4, 3), n_features=5, seed=1), ("X",)
+        nets.random_features, lambda: dict(X=t64(4, 3), n_features=5, seed=1)
     ),
     "dlt.nets.wrappers.linearize": Case(
         lambda **kw: nets.linearize(nets.MLP([2, 8, 1], seed=0, dtype=kw["dtype"]))(
@@ -439,27 +430,24 @@ CASES: dict[str, Case] = {
             [next(b) for b in [dlt.train.minibatch_indices(**kw)] for _ in range(3)]
         ),
         lambda: dict(n=6, batch_size=2, seed=4),
-        (),
-        "none",
+        dtype="none",
     ),
     "dlt.train.loop.History": Case(
-        dlt.train.History, lambda: dict(step=[0], train_loss=[1.0]), (), "none"
+        dlt.train.History, lambda: dict(step=[0], train_loss=[1.0]), dtype="none"
     ),
     "dlt.train.loop.progress_enabled": Case(
-        dlt.train.progress_enabled, lambda: dict(steps=10), (), "none"
+        dlt.train.progress_enabled, lambda: dict(steps=10), dtype="none"
     ),
     "dlt.measure.ntk.empirical_ntk": Case(
         lambda **kw: dlt.ntk.empirical_ntk(
             nets.MLP([2, 8, 1], seed=0, dtype=kw["x1"].dtype), kw["x1"], kw["x2"]
         ),
         lambda: dict(x1=t64(3, 2), x2=t64(2, 2, seed=1)),
-        ("x1", "x2"),
     ),
     "dlt.measure.ntk.kernel_distance": Case(
         dlt.ntk.kernel_distance,
         lambda: dict(theta_a=spd(3), theta_b=spd(3, 1)),
-        ("theta_a", "theta_b"),
-        "none",
+        dtype="none",
     ),
 }
 
@@ -475,7 +463,6 @@ CASES.update(  # chapter 10
                 lr=[0.1, 0.5],
                 steps=3,
             ),
-            ("eigenvalues", "init"),
         ),
         "dlt.theory.sgd.steps_to_target": Case(
             scaling.steps_to_target,
@@ -487,7 +474,6 @@ CASES.update(  # chapter 10
                 lrs=[0.1, 0.5],
                 targets=[0.5],
             ),
-            ("eigenvalues", "init"),
         ),
         "dlt.theory.sgd.StepsToTarget": Case(
             scaling.StepsToTarget,
@@ -498,8 +484,7 @@ CASES.update(  # chapter 10
                 lr=torch.ones(1, 1),
                 examples=torch.ones(1, 1),
             ),
-            (),
-            "none",
+            dtype="none",
         ),
         "dlt.theory.sgd.fit_critical_batch": Case(
             scaling.fit_critical_batch,
@@ -513,8 +498,7 @@ CASES.update(  # chapter 10
         "dlt.theory.sgd.HyperbolaFit": Case(
             scaling.HyperbolaFit,
             lambda: dict(s_min=1.0, b_crit=2.0, e_min=2.0, rms_log_error=0.0),
-            (),
-            "none",
+            dtype="none",
         ),
         "dlt.theory.noise_scales.gradient_noise_scales": Case(
             scaling.gradient_noise_scales,
@@ -523,10 +507,9 @@ CASES.update(  # chapter 10
                 second_moments=t64(3, 4) ** 2,
                 noise=0.1,
             ),
-            ("eigenvalues", "second_moments"),
         ),
         "dlt.theory.noise_scales.NoiseScales": Case(
-            scaling.NoiseScales, lambda: dict(b_simple=t64(2), b_noise=t64(2)), (), "none"
+            scaling.NoiseScales, lambda: dict(b_simple=t64(2), b_noise=t64(2)), dtype="none"
         ),
         "dlt.data.linear.gaussian_linear_regression": Case(
             scaling.gaussian_linear_regression,
@@ -538,7 +521,6 @@ CASES.update(  # chapter 10
                 seed=1,
                 dtype=torch.float64,
             ),
-            ("eigenvalues", "w_star"),
         ),
     }
 )
@@ -553,8 +535,8 @@ CASES.update(
         "dlt.data.separable.separable_classes": Case(
             dlt.data.separable_classes, lambda: dict(n=5, dim=3, seed=1, dtype=torch.float64)
         ),
-        "dlt.solve.margins.max_margin_l2": Case(dlt.solve.max_margin_l2, _Z, ("Z",), "float64"),
-        "dlt.solve.margins.max_margin_linf": Case(dlt.solve.max_margin_linf, _Z, ("Z",), "float64"),
+        "dlt.solve.margins.max_margin_l2": Case(dlt.solve.max_margin_l2, _Z, dtype="float64"),
+        "dlt.solve.margins.max_margin_linf": Case(dlt.solve.max_margin_linf, _Z, dtype="float64"),
         "dlt.solve.margins.max_margin_linf_spread": Case(
             dlt.solve.max_margin_linf_spread, _Z, ("Z",), "float64"
         ),
@@ -565,32 +547,28 @@ CASES.update(
         "dlt.solve.margins.min_l1_interpolator": Case(
             dlt.solve.min_l1_interpolator,
             lambda: dict(X=t64(2, 4), y=t64(2, seed=1)),
-            ("X", "y"),
-            "float64",
+            dtype="float64",
         ),
         "dlt.measure.margins.margin": Case(
             dlt.implicit_bias.margin,
             lambda: dict(w=t64(3, 2, seed=2), **_Z(norm=float("inf"))),
-            ("w", "Z"),
         ),
         "dlt.train.linear.logistic_descent": Case(
             dlt.train.logistic_descent,
             lambda: _Z(optimizer="adam", lr=0.1, steps=20, decay=0.5),
-            ("Z",),
-            "float64",
+            dtype="float64",
         ),
         "dlt.train.linear.LogisticPath": Case(
             dlt.train.LogisticPath,
             lambda: dict(step=torch.tensor([1]), w=t64(1, 2), loss=t64(1)),
         ),
         "dlt.theory.diagonal.diagonal_potential": Case(
-            dlt.implicit_bias.diagonal_potential, lambda: dict(w=t64(4), alpha=0.5), ("w",)
+            dlt.implicit_bias.diagonal_potential, lambda: dict(w=t64(4), alpha=0.5)
         ),
         "dlt.theory.diagonal.diagonal_net_solution": Case(
             dlt.implicit_bias.diagonal_net_solution,
             lambda: dict(X=t64(2, 5), y=t64(2, seed=1), alpha=0.3),
-            ("X", "y"),
-            "float64",
+            dtype="float64",
         ),
         "dlt.nets.diagonal.DiagonalNet": Case(
             lambda **kw: nets.DiagonalNet(3, 0.5, dtype=kw["dtype"])(
@@ -613,22 +591,19 @@ CASES.update(
                 nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
             ),
             lambda: _net_xy(v=t64(12, seed=2)),
-            ("X", "y", "v"),
         ),
         "dlt.measure.hessian.top_hessian_eigenvalue": Case(
             lambda **kw: dlt.measure.top_hessian_eigenvalue(
                 nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
             ),
             lambda: _net_xy(iters=20, seed=3),
-            ("X", "y"),
         ),
         "dlt.measure.hessian.hessian_trace": Case(
             lambda **kw: dlt.measure.hessian_trace(
                 nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
             ),
             lambda: _net_xy(samples=5, seed=3),
-            ("X", "y"),
-            "none",
+            dtype="none",
         ),
         "dlt.measure.hessian.TopEigen": Case(
             dlt.measure.TopEigen, lambda: dict(value=1.0, vector=t64(3), iterations=2)
@@ -639,26 +614,11 @@ CASES.update(
 
 CASES.update(
     {
-        "dlt.theory.fused.nngp_ntk": Case(
-            kernels_fused.nngp_ntk,
-            lambda: dict(x1=t64(3, 2), x2=t64(4, 2, seed=1), depth=2, sigma_b=0.1),
-            ("x1", "x2"),
-            "float64",
-        ),
-        "dlt.theory.fused.Kernels": Case(
-            kernels_fused.Kernels, lambda: dict(nngp=spd(3), ntk=spd(3, 1)), (), "none"
-        ),
-    }
-)  # kernels
-
-
-CASES.update(
-    {
         "dlt.data.teachers.single_index": Case(
             data.single_index, lambda: dict(n=5, dim=3, noise=0.1, seed=1, dtype=torch.float64)
         ),
         "dlt.data.teachers.SingleIndex": Case(
-            data.SingleIndex, lambda: dict(X=t64(2, 3), y=t64(2), beta=t64(3)), (), "none"
+            data.SingleIndex, lambda: dict(X=t64(2, 3), y=t64(2), beta=t64(3)), dtype="none"
         ),
         "dlt.data.teachers.binary_teacher": Case(
             lambda **kw: data.binary_teacher(**kw).X,
@@ -667,38 +627,33 @@ CASES.update(
         "dlt.data.teachers.BinaryTeacher": Case(
             data.BinaryTeacher,
             lambda: dict(X=t64(2, 3), y=torch.zeros(2), clean=torch.zeros(2)),
-            (),
-            "none",
+            dtype="none",
         ),
         "dlt.theory.features.random_alignment": Case(
-            dlt.feature_learning.random_alignment, lambda: dict(dim=7), (), "none"
+            dlt.feature_learning.random_alignment, lambda: dict(dim=7), dtype="none"
         ),
         "dlt.measure.features.hidden_features": Case(
             lambda **kw: dlt.feature_learning.hidden_features(
                 nets.MLP([2, 8, 1], seed=0, dtype=kw["x"].dtype), kw["x"]
             ),
             lambda: dict(x=t64(3, 2)),
-            ("x",),
         ),
         "dlt.measure.features.feature_movement": Case(
             dlt.feature_learning.feature_movement,
             lambda: dict(features=t64(3, 4), initial=t64(3, 4, seed=1)),
-            ("features", "initial"),
-            "none",
+            dtype="none",
         ),
         "dlt.measure.features.weight_alignment": Case(
             dlt.feature_learning.weight_alignment,
             lambda: dict(weight=t64(5, 3), direction=t64(3, seed=1)),
-            ("weight", "direction"),
-            "none",
+            dtype="none",
         ),
         "dlt.measure.features.coordinate_sizes": Case(
             lambda **kw: dlt.feature_learning.coordinate_sizes(
                 nets.MLP([2, 8, 1], parameterization="mup", seed=0, dtype=kw["x"].dtype), kw["x"]
             ),
             lambda: dict(x=t64(3, 2)),
-            ("x",),
-            "float64",
+            dtype="float64",
         ),
     }
 )  # chapter 04
@@ -710,14 +665,12 @@ CASES.update(
                 nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
             ),
             lambda: _net_xy(),
-            ("X", "y"),
         ),
         "dlt.measure.tracking.output_jacobian": Case(
             lambda **kw: dlt.curvature.output_jacobian(
                 nets.MLP([2, 4, 1], activation="tanh", seed=0, dtype=kw["X"].dtype), **kw
             ),
             lambda: dict(X=t64(6, 2)),
-            ("X",),
         ),
         "dlt.measure.tracking.SharpnessCallback": Case(
             lambda **kw: dlt.curvature.SharpnessCallback(**kw).X,
@@ -727,8 +680,7 @@ CASES.update(
         "dlt.theory.stability.sgd_mean_square_rate": Case(
             dlt.curvature.sgd_mean_square_rate,
             lambda: dict(G=t64(3, 5), lr=0.2),
-            ("G",),
-            "none",
+            dtype="none",
         ),
         "dlt.theory.stability.kernel_stable_lr": Case(
             dlt.curvature.kernel_stable_lr,
@@ -739,14 +691,12 @@ CASES.update(
         "dlt.theory.stability.stability_thresholds": Case(
             dlt.curvature.stability_thresholds,
             lambda: dict(G=t64(3, 5)),
-            ("G",),
-            "none",
+            dtype="none",
         ),
         "dlt.theory.stability.StabilityThresholds": Case(
             dlt.curvature.StabilityThresholds,
             lambda: dict(gd=2.0, sgd=1.0, trace=1.0, per_sample=0.5),
-            (),
-            "none",
+            dtype="none",
         ),
     }
 )  # chapter 09
@@ -770,7 +720,6 @@ CASES.update(
         "dlt.theory.kl.kl": Case(
             dlt.generalization_measures.kl,
             lambda: dict(q=torch.tensor([0.1, 0.5], dtype=torch.float64), p=t64(2).sigmoid()),
-            ("q", "p"),
         ),
         "dlt.theory.kl.kl_inverse": Case(
             dlt.generalization_measures.kl_inverse,
@@ -788,14 +737,12 @@ CASES.update(
                 sigma_q=t64(4).abs() + 0.1,
                 sigma_p=t64(4, seed=2).abs() + 0.1,
             ),
-            ("mean_q", "mean_p", "sigma_q", "sigma_p"),
         ),
         "dlt.theory.bounds.mc_error_bound": Case(
             dlt.generalization_measures.mc_error_bound,
             lambda: dict(
                 error=torch.tensor([0.0, 0.1], dtype=torch.float64), samples=20, delta=0.01
             ),
-            ("error",),
         ),
         "dlt.theory.bounds.pac_bayes_kl_bound": Case(
             dlt.generalization_measures.pac_bayes_kl_bound,
@@ -815,7 +762,6 @@ CASES.update(
                 n=1000,
                 samples=20,
             ),
-            ("mc_errors", "kl_divergences"),
         ),
         "dlt.theory.bounds.PacBayesBound": Case(
             dlt.generalization_measures.PacBayesBound,
@@ -831,17 +777,15 @@ CASES.update(
                 mc_errors=t64(1),
                 train_bounds=t64(1),
             ),
-            (),
-            "none",
+            dtype="none",
         ),
         "dlt.theory.bounds.vc_bound": Case(
             dlt.generalization_measures.vc_bound,
             lambda: dict(error=0.0, vc_dimension=100, n=1000, delta=0.05),
-            (),
-            "none",
+            dtype="none",
         ),
         "dlt.measure.complexity.zero_one_error": Case(
-            _mlp_call(dlt.generalization_measures.zero_one_error), _mlp_xy, ("X",), "none"
+            _mlp_call(dlt.generalization_measures.zero_one_error), _mlp_xy, dtype="none"
         ),
         "dlt.measure.complexity.distance_from_init": Case(
             lambda **kw: dlt.generalization_measures.distance_from_init(
@@ -849,50 +793,43 @@ CASES.update(
                 nets.MLP([3, 5, 2], seed=1, dtype=kw["dtype"]),
             ),
             lambda: dict(dtype=torch.float64),
-            (),
-            "none",
+            dtype="none",
         ),
         "dlt.measure.complexity.spectral_norm_product": Case(
             lambda **kw: dlt.generalization_measures.spectral_norm_product(
                 nets.MLP([3, 5, 2], seed=0, dtype=kw["dtype"])
             ),
             lambda: dict(dtype=torch.float64),
-            (),
-            "none",
+            dtype="none",
         ),
         "dlt.measure.complexity.path_norm": Case(
             lambda **kw: dlt.generalization_measures.path_norm(
                 nets.MLP([3, 5, 2], seed=0, dtype=kw["dtype"])
             ),
             lambda: dict(dtype=torch.float64),
-            (),
-            "none",
+            dtype="none",
         ),
         "dlt.measure.perturbation.posterior_errors": Case(
             _mlp_call(dlt.generalization_measures.posterior_errors),
             lambda: _mlp_xy(sigmas=torch.tensor([0.0, 0.5], dtype=torch.float64), samples=4),
-            ("X", "sigmas"),
         ),
         "dlt.measure.perturbation.sharpness": Case(
             _mlp_call(dlt.generalization_measures.sharpness),
             lambda: _mlp_xy(samples=4, iters=5),
-            ("X",),
-            "none",
+            dtype="none",
         ),
         "dlt.measure.perturbation.Sharpness": Case(
-            dlt.generalization_measures.Sharpness, lambda: dict(sigma=0.5, value=4.0), (), "none"
+            dlt.generalization_measures.Sharpness, lambda: dict(sigma=0.5, value=4.0), dtype="none"
         ),
         "dlt.measure.ranking.kendall_tau": Case(
             dlt.generalization_measures.kendall_tau,
             lambda: dict(x=t64(6), y=t64(6, seed=1), resamples=50),
-            ("x", "y"),
-            "none",
+            dtype="none",
         ),
         "dlt.measure.ranking.KendallTau": Case(
             dlt.generalization_measures.KendallTau,
             lambda: dict(tau=0.5, null_std=0.2, low=0.1, high=0.8, runs=10),
-            (),
-            "none",
+            dtype="none",
         ),
     }
 )
@@ -902,8 +839,7 @@ CASES.update(  # chapter 11
         "dlt.data.modular.modular_arithmetic": Case(
             lambda **kw: dlt.grokking.modular_arithmetic(**kw).X_train,
             lambda: dict(p=7, operation="add", train_fraction=0.5, seed=1),
-            (),
-            "none",
+            dtype="none",
         ),
         "dlt.data.modular.ModularData": Case(
             dlt.grokking.ModularData,
@@ -915,19 +851,17 @@ CASES.update(  # chapter 11
                 p=2,
                 operation="add",
             ),
-            (),
-            "none",
+            dtype="none",
         ),
         "dlt.data.modular.one_hot_pairs": Case(
-            dlt.grokking.one_hot_pairs, lambda: dict(X=torch.tensor([[0, 1]]), p=3), (), "none"
+            dlt.grokking.one_hot_pairs, lambda: dict(X=torch.tensor([[0, 1]]), p=3), dtype="none"
         ),
         "dlt.measure.fourier.fourier_power": Case(
-            dlt.grokking.fourier_power, lambda: dict(embedding=t64(7, 3)), ("embedding",)
+            dlt.grokking.fourier_power, lambda: dict(embedding=t64(7, 3))
         ),
         "dlt.measure.fourier.top_frequency_share": Case(
             dlt.grokking.top_frequency_share,
             lambda: dict(embedding=t64(7, 3), k=2),
-            ("embedding",),
         ),
         "dlt.measure.fourier.grokking_time": Case(
             dlt.grokking.grokking_time,
@@ -936,8 +870,7 @@ CASES.update(  # chapter 11
                 accuracy=torch.tensor([0.1, 0.97, 0.5], dtype=torch.float64),
                 threshold=0.95,
             ),
-            ("steps", "accuracy"),
-            "float64",
+            dtype="float64",
         ),
         "dlt.nets.modular.ModularMLP": Case(
             lambda **kw: dlt.grokking.ModularMLP(5, embed_dim=2, hidden=3, **kw)(
@@ -960,8 +893,7 @@ CASES.update(  # chapter 11
                 ).test
             ),
             lambda: dict(steps=3, record_every=1),
-            (),
-            "float64",
+            dtype="float64",
         ),
         "dlt.train.accuracy.AccuracyCurves": Case(
             dlt.grokking.AccuracyCurves,
@@ -971,8 +903,7 @@ CASES.update(  # chapter 11
                 test=torch.zeros(1, 1),
                 history=dlt.train.History(),
             ),
-            (),
-            "none",
+            dtype="none",
         ),
     }
 )
@@ -1067,11 +998,45 @@ def test_respects_dtype(name, dtype):
     )
 
 
+# Bad input, generated from the declarations beside each function (dlt.core.params): for every
+# declared argument each invalid value its constraint names, and a NaN in each tensor argument.
+def _target(name: str) -> Any:
+    return PUBLIC.get(name)
+
+
+def _invalid_cases() -> list[tuple[str, str, int]]:
+    out = []
+    for name, case in sorted(CASES.items()):
+        declared = declared_params(_target(name)) if _target(name) is not None else {}
+        given = case.kwargs()
+        for arg, constraint in declared.items():
+            if arg in given or case.fn is _target(name):
+                out += [(name, arg, i) for i in range(len(constraint.invalid()))]
+    return out
+
+
+def _nonfinite_cases() -> list[tuple[str, str]]:
+    out = set()
+    for name, case in sorted(CASES.items()):
+        declared = declared_params(_target(name)) if _target(name) is not None else {}
+        given = case.kwargs()
+        for arg, constraint in declared.items():
+            finite = getattr(constraint, "finite", True)
+            if constraint.tensor and finite and isinstance(given.get(arg), torch.Tensor):
+                out.add((name, arg))
+        out |= {(name, arg) for arg in case.poison}  # functions without a declaration
+    return sorted(out)
+
+
+INVALID = _invalid_cases()
+NONFINITE = _nonfinite_cases()
+
+
 @pytest.mark.skipif(
     not torch.cuda.is_available(),
     reason="no CUDA device here: device placement is checked on a GPU",
 )
-@pytest.mark.parametrize("name", sorted(k for k, c in CASES.items() if c.poison))
+@pytest.mark.parametrize("name", sorted({name for name, _ in NONFINITE}))
 def test_respects_device(name):
     case = CASES[name]
     kwargs = {k: v.cuda() if isinstance(v, torch.Tensor) else v for k, v in case.kwargs().items()}
@@ -1081,15 +1046,29 @@ def test_respects_device(name):
     )
 
 
-POISONED = [(name, arg) for name, c in sorted(CASES.items()) for arg in c.poison]
+@pytest.mark.parametrize(("name", "arg", "i"), INVALID, ids=[f"{n}-{a}-{i}" for n, a, i in INVALID])
+def test_refuses_an_invalid_value_and_names_the_argument(name, arg, i):
+    value, error = declared_params(_target(name))[arg].invalid()[i]
+    kwargs = {**CASES[name].kwargs(), arg: value}
+    with pytest.raises((ValueError, TypeError), match=rf"\b{arg}\b") as info:
+        CASES[name].fn(**kwargs)
+    assert isinstance(info.value, error), f"{name}({arg}={value!r}) raised {info.value!r}"
 
 
-@pytest.mark.parametrize(("name", "arg"), POISONED, ids=[f"{n}-{a}" for n, a in POISONED])
+@pytest.mark.parametrize(("name", "arg"), NONFINITE, ids=[f"{n}-{a}" for n, a in NONFINITE])
 def test_refuses_nan_and_names_the_argument(name, arg):
-    case = CASES[name]
-    kwargs = case.kwargs()
+    kwargs = CASES[name].kwargs()
     bad = kwargs[arg].clone()
     bad.view(-1)[-1] = float("nan")
     kwargs[arg] = bad
     with pytest.raises(ValueError, match=rf"\b{arg}\b"):
-        case.fn(**kwargs)
+        CASES[name].fn(**kwargs)
+
+
+def test_declarations_name_parameters_of_public_functions():
+    """Every public function with checks declares them; the count is what the tests above run."""
+    declared = {n: declared_params(f) for n, f in PUBLIC.items() if declared_params(f)}
+    assert len(declared) >= 80 and len(INVALID) >= 300, (len(declared), len(INVALID))
+    for name, params in declared.items():
+        target = PUBLIC[name].__init__ if isinstance(PUBLIC[name], type) else PUBLIC[name]
+        assert set(params) <= set(inspect.signature(target).parameters), name

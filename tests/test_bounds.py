@@ -134,18 +134,13 @@ def test_vc_bound_by_hand_and_shattering():
         (lambda: gm.gaussian_kl(torch.zeros(3), torch.zeros(4), 1.0, 1.0), "mean_p"),
         (lambda: gm.gaussian_kl(torch.zeros(3), torch.zeros(3), 0.0, 1.0), "sigma_q must be > 0"),
         (lambda: gm.gaussian_kl(torch.zeros(3), torch.zeros(3), 1.0, torch.ones(2)), "sigma_p"),
-        (lambda: gm.mc_error_bound(0.1, 0, 0.01), "samples"),
         (lambda: gm.mc_error_bound(0.1, 10, 1.0), "delta"),
         (lambda: gm.pac_bayes_kl_bound(0.1, -1.0, 100, 0.05), "kl_divergence"),
-        (lambda: gm.pac_bayes_kl_bound(0.1, 1.0, 0, 0.05), "n must be"),
-        (lambda: gm.pac_bayes_kl_bound(0.1, 1.0, 7, 0.05), "n must be"),
         (lambda: gm.pac_bayes_bound(torch.zeros(3), torch.zeros(2, 2), 100, 10), "kl_divergences"),
         (
             lambda: gm.pac_bayes_bound(torch.zeros(2), torch.zeros(2, 2), 100, 10, delta_mc=0),
             "delta_mc",
         ),
-        (lambda: gm.vc_bound(0.1, 0, 100, 0.05), "vc_dimension"),
-        (lambda: gm.vc_bound(1.1, 10, 100, 0.05), "error"),
     ],
 )
 def test_bad_input_names_the_argument(call, match):

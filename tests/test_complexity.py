@@ -153,10 +153,6 @@ def test_kendall_tau_against_scipy_and_its_null_spread():
             "sigmas",
         ),
         (
-            lambda: gm.posterior_errors(nn.Linear(2, 2), torch.zeros(3, 2), torch.zeros(3), 1.0, 0),
-            "samples",
-        ),
-        (
             lambda: gm.sharpness(nn.Linear(2, 2), torch.zeros(3, 2), torch.zeros(3), deviation=0),
             "deviation",
         ),

@@ -1,4 +1,5 @@
-"""The fused NNGP + NTK recursion against the plain layer-by-layer recursion it replaced."""
+"""The fused NNGP + NTK recursion (the default path) against the textbook recursion
+(``method="reference"``, :func:`dlt.kernels.textbook_kernels`) it computes."""
 
 import math
 
@@ -7,28 +8,15 @@ import torch
 
 from dlt import kernels
 from dlt.core.activations import ACTIVATIONS
-from dlt.theory import fused
-from dlt.theory.fused import Kernels, nngp_ntk
+from dlt.kernels import Kernels, nngp_ntk
+from dlt.theory import _fused as fused
 
 D = torch.float64
 
 
 def reference(x1, x2, depth, sigma_w, sigma_b, activation):
-    """The previous recursion: whole matrices, one activation expectation call per layer."""
-    a = x1.to(D)
-    b = a if x2 is None else x2.to(D)
-    expect = ACTIVATIONS[activation].gaussian
-    d = a.shape[1]
-    sw2, sb2 = sigma_w**2, sigma_b**2
-    k11 = sw2 * (a * a).sum(1) / d + sb2
-    k22 = sw2 * (b * b).sum(1) / d + sb2
-    k12 = sw2 * (a @ b.T) / d + sb2
-    theta = k12.clone()
-    for _ in range(depth):
-        e11, e22, e12, d12 = expect(k11, k22, k12)
-        k11, k22, k12 = sw2 * e11 + sb2, sw2 * e22 + sb2, sw2 * e12 + sb2
-        theta = k12 + sw2 * d12 * theta
-    return k12, theta
+    """The library's reference path: whole matrices, one expectation call per layer."""
+    return kernels.textbook_kernels(x1, x2, depth, sigma_w, sigma_b, activation=activation)
 
 
 def close(a, b, tol=1e-12):
@@ -53,6 +41,9 @@ def test_fused_equals_the_recursion(activation, depth, sigma_w, sigma_b, symmetr
     # arccos turns an error of one ulp into 1e-8 (sqrt(2 eps)); the fused recursion is exact
     # there, which the next test checks.
     off = ~torch.eye(*k_ref.shape, dtype=torch.bool) if symmetric else slice(None)
+    for f in (kernels.nngp, kernels.ntk):  # method="reference" is textbook_kernels
+        ref = f(x1, x2, depth, sigma_w, sigma_b, activation=activation, method="reference")
+        assert torch.equal(ref, k_ref if f is kernels.nngp else t_ref)
     assert close(out.nngp[off], k_ref[off]) and close(out.ntk[off], t_ref[off])
     nngp = kernels.nngp(x1, x2, depth, sigma_w, sigma_b, activation=activation)
     ntk = kernels.ntk(x1, x2, depth, sigma_w, sigma_b, activation=activation)
@@ -97,8 +88,6 @@ def test_one_hidden_layer_by_hand():
 
 
 def test_errors_name_the_argument():
-    with pytest.raises(ValueError, match="depth must be >= 0"):
-        nngp_ntk(torch.randn(3, 2), depth=-1)
     with pytest.raises(ValueError, match="same number of features"):
         nngp_ntk(torch.randn(3, 2), torch.randn(3, 4))
     with pytest.raises(ValueError, match="activation must be one of"):
@@ -162,3 +151,50 @@ def test_outputs_of_the_wrong_kind_are_named():
     with pytest.raises(ValueError, match="must not share memory"):
         big = torch.empty(2, 16, dtype=D)
         nngp_ntk(big[0, :12].view(4, 3), out=(big[1].view(4, 4), big[0].view(4, 4)))
+
+
+def _edge_inputs():
+    """Inputs where a rounding slip shows: zero vectors, parallel and antiparallel pairs
+    (correlation exactly +-1, the ends of arccos and arcsin), norms 1e-3 to 1e3 apart."""
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(6, 4, generator=g, dtype=D)
+    return {
+        "zero vectors": (torch.cat([torch.zeros(2, 4, dtype=D), x[:3]]), None),
+        "parallel": (torch.stack([x[0], 2.5 * x[0], 1e-3 * x[0], x[1]]), None),
+        "antiparallel": (torch.stack([x[0], -x[0], -7.0 * x[0], x[2]]), None),
+        "very different norms": (x[:3] * torch.tensor([[1e-3], [1.0], [1e3]], dtype=D), x[3:]),
+        "x2 a multiple of x1": (x[:3], -3.0 * x[:3]),
+    }
+
+
+EDGES = _edge_inputs()
+
+
+@pytest.mark.parametrize("activation", KERNEL_ACTIVATIONS)
+@pytest.mark.parametrize("edge", sorted(EDGES))
+@pytest.mark.parametrize("depth,sigma_b", [(0, 0.0), (1, 0.0), (3, 0.2), (40, 0.1)])
+def test_fused_equals_the_reference_on_edge_inputs(activation, edge, depth, sigma_b):
+    """Zero vectors (with sigma_b = 0 a zero variance, whose correlation 0/0 both paths take
+    as 0), correlations of exactly +-1, norms a million apart, depth 0 and a depth of 40.
+    Both paths must be finite and agree. Where a correlation is +-1 up to rounding, arccos
+    turns one ulp into sqrt(2 eps) = 2e-8 in the angle, in both paths alike but not at the
+    same pairs, and the NTK adds such an error per layer to a sum of ``depth`` terms: so
+    2e-8 relative to the largest entry for the NNGP kernel and 2e-8 depth^2 for the NTK
+    (measured: at most 6e-10, and 1e-5 at depth 40 for two identical zero inputs with
+    sigma_b = 0.1). A wrong closed form at c = +-1, a NaN from 0/0 or an overflow is off by
+    far more."""
+    x1, x2 = EDGES[edge]
+    got = nngp_ntk(x1, x2, depth, 1.4, sigma_b, activation=activation)
+    ref = nngp_ntk(x1, x2, depth, 1.4, sigma_b, activation=activation, method="reference")
+    for a, b, tol in ((got.nngp, ref.nngp, 2e-8), (got.ntk, ref.ntk, 2e-8 * max(depth, 1) ** 2)):
+        assert torch.isfinite(a).all() and torch.isfinite(b).all()
+        assert float((a - b).abs().max()) / max(float(b.abs().max()), 1e-300) < tol
+
+
+def test_reference_path_refuses_out_and_unknown_methods():
+    x = torch.randn(3, 2, dtype=D)
+    out = (torch.empty(3, 3, dtype=D), torch.empty(3, 3, dtype=D))
+    with pytest.raises(ValueError, match="out is only supported"):
+        nngp_ntk(x, method="reference", out=out)
+    with pytest.raises(ValueError, match="method must be one of"):
+        kernels.ntk(x, method="textbook")

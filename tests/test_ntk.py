@@ -128,7 +128,7 @@ def test_linearized_model_trains_with_autograd():
 @pytest.mark.parametrize("parameterization", ["ntk", "standard", "mup"])
 @pytest.mark.parametrize("widths,sigma_b", [([3, 8, 8, 1], 0.5), ([3, 6, 2], 0.0), ([3, 1], 0.3)])
 def test_structured_method_equals_jacobian_method(widths, sigma_b, parameterization, activation):
-    """The MLP's layer view is differentiated by hand (dlt.measure.chain): a multiplier left
+    """The MLP's layer view is differentiated by hand (dlt.measure._chain): a multiplier left
     out of the backward recursion (muP's and the NTK parameterization's differ per layer) or
     a wrong derivative would show against torch.func's Jacobians."""
     net = MLP(

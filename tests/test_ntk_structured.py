@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from dlt.measure.structured import Unsupported, plan
+from dlt.measure._structured import Unsupported, plan
 from dlt.ntk import empirical_ntk
 
 D = torch.float64
@@ -218,7 +218,7 @@ def test_batch_norm_reads_in_eval_mode_only():
 
 @pytest.mark.parametrize("trace", [False, True])
 def test_symmetric_half_equals_the_full_product(trace, monkeypatch):
-    from dlt.measure import structured
+    from dlt.measure import _structured as structured
 
     monkeypatch.setattr(structured, "_HALF_MIN", 64)
     model, _, _ = MODELS["transformer"]
@@ -240,7 +240,7 @@ def test_convolution_gradients_without_unfolding(conv):
     """Per-sample weight gradients from the convolution's own backward equal those from the
     unfolded patches (sum over positions of delta a^T). Rejects a transposed kernel, a stride
     or dilation dropped, or features in another order than unfolding gives."""
-    from dlt.measure.structured import _gradients, _positions
+    from dlt.measure._structured import _gradients, _positions
 
     torch.manual_seed(0)
     module = conv().double()
@@ -301,9 +301,9 @@ CHAINS = _chains()
 @pytest.mark.parametrize("name", sorted(CHAINS))
 def test_chains_by_hand_equal_the_loop(name):
     """An nn.Sequential of Linear layers and pointwise activations is differentiated by hand
-    (dlt.measure.chain); a wrong derivative in its table, or a backward step applied in the
+    (dlt.measure._chain); a wrong derivative in its table, or a backward step applied in the
     wrong order, would move the kernel away from the per-sample autograd loop."""
-    from dlt.measure.chain import sequential_chain
+    from dlt.measure._chain import sequential_chain
 
     model = CHAINS[name]
     assert sequential_chain(model) is not None
@@ -322,7 +322,7 @@ def test_chains_by_hand_equal_the_loop(name):
 
 
 def test_a_chain_that_flattens_its_inputs():
-    from dlt.measure.chain import reads, sequential_chain
+    from dlt.measure._chain import reads, sequential_chain
 
     model = nn.Sequential(nn.Flatten(), nn.Linear(12, 5), nn.ReLU(), nn.Linear(5, 2)).double()
     chain = sequential_chain(model)
@@ -347,7 +347,7 @@ def test_what_is_not_a_chain_goes_through_the_hooks():
     """Not chains: a Linear used twice (its gradient is a sum over calls), GELU's tanh
     approximation (another derivative), an active Dropout, a negative LeakyReLU slope, a
     convolution; and a chain applied to tokens (n, t, d). Each still equals the loop."""
-    from dlt.measure.chain import sequential_chain
+    from dlt.measure._chain import sequential_chain
 
     lin = nn.Linear(4, 4)
     models = [

@@ -142,11 +142,9 @@ def test_data_has_the_asked_spectrum_and_teacher():
         (dict(eigenvalues=[1.0, -1.0]), "eigenvalues"),
         (dict(init=[1.0]), "init"),
         (dict(init=[1.0, -1.0]), "init"),
-        (dict(noise=-1.0), "noise"),
         (dict(batch_size=0), "batch_size"),
         (dict(batch_size=[]), "batch_size"),
         (dict(lr=0.0), "lr"),
-        (dict(steps=-1), "steps"),
         (dict(init=[1.0, float("nan")]), "init"),
     ],
 )
@@ -164,7 +162,6 @@ def test_sgd_risk_names_the_bad_argument(kwargs, match):
         (dict(targets=[0.0]), "targets"),
         (dict(lrs=[-0.1]), "lrs"),
         (dict(batch_sizes=[1.5]), "batch_sizes"),
-        (dict(max_steps=0), "max_steps"),
     ],
 )
 def test_steps_to_target_names_the_bad_argument(kwargs, match):

@@ -92,7 +92,9 @@ def relu_expectations(
     (0.1592, 0.25)
     """
     norms = torch.sqrt(k11[:, None] * k22[None, :])
-    cos = torch.clamp(k12 / norms, -1.0, 1.0)
+    # A zero variance (a zero input without bias) has k12 = 0 too: cos 0/0 is taken as 0,
+    # and e12 = 0 whatever it is.
+    cos = torch.clamp(k12 / norms.clamp(min=torch.finfo(norms.dtype).tiny), -1.0, 1.0)
     theta = torch.arccos(cos)
     e12 = norms / (2 * math.pi) * (torch.sin(theta) + (math.pi - theta) * cos)
     d12 = (math.pi - theta) / (2 * math.pi)

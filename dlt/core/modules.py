@@ -5,9 +5,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .params import Model, validate_params
+
 __all__ = ["trainable_parameters"]
 
 
+@validate_params({"model": Model()})
 def trainable_parameters(model: nn.Module) -> dict[str, torch.Tensor]:
     """The detached parameters of ``model`` that require grad, by name; raise if there are none.
 

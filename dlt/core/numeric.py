@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import torch
 
+from .params import Choice, validate_params
 from .validate import _finite_float, as_tensor, check_choice, check_positive
 
 __all__ = ["bisect_threshold", "relative_error"]
@@ -24,6 +25,7 @@ def _float64(x: object) -> object:
         return x  # as_tensor names the argument in its error
 
 
+@validate_params({"norm": Choice(tuple(_NORMS))})
 def relative_error(estimate: object, reference: object, *, norm: str = "fro") -> float:
     r"""The relative error of ``estimate`` against ``reference``, in one of three norms.
 

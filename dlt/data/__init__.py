@@ -6,16 +6,10 @@ result to ``device``; label noise is a standard deviation named ``noise``.
 
 from .inputs import circle, gaussian_mixture, sphere, teacher_regression
 from .linear import gaussian_linear_regression
+from .masked_prompts import MixturePrompts, linear_prompts, sample_task_mixture
 from .modular import OPERATIONS, ModularData, modular_arithmetic, one_hot_pairs
 from .patches import signal_noise_patches
-from .prompts import (
-    FAMILIES,
-    MixturePrompts,
-    linear_prompts,
-    prompt_parts,
-    sample_regression_tasks,
-    sample_task_mixture,
-)
+from .prompts import FAMILIES, prompt_parts, sample_regression_tasks
 from .separable import separable_classes
 from .teachers import BinaryTeacher, SingleIndex, binary_teacher, single_index
 

@@ -12,6 +12,7 @@ import math
 
 import torch
 
+from ..core.params import Int, NonNegative, Positive, Tensor, validate_params
 from ..core.validate import check_finite, check_int, check_nonnegative, check_positive, generator
 
 __all__ = ["sphere", "circle", "teacher_regression", "gaussian_mixture"]  # finish: a shared helper
@@ -24,6 +25,7 @@ def finish(
     return t.to(dtype=dtype or torch.get_default_dtype(), device=device)
 
 
+@validate_params({"n": Int(1), "dim": Int(1), "radius": Positive()})
 def sphere(
     n: int,
     dim: int,
@@ -66,6 +68,7 @@ def sphere(
     return finish(z, dtype, device)
 
 
+@validate_params({"angles": Tensor(tuple(range(8)), "(...)")})
 def circle(
     angles: torch.Tensor | int,
     *,
@@ -104,6 +107,7 @@ def circle(
     return finish(torch.stack([angles.cos(), angles.sin()], dim=1), dtype, device)
 
 
+@validate_params({"n": Int(1), "dim": Int(1), "teacher_width": Int(1), "noise": NonNegative()})
 def teacher_regression(
     n: int,
     dim: int,
@@ -177,6 +181,7 @@ def teacher_regression(
     return finish(x, dtype, device), finish(y, dtype, device)
 
 
+@validate_params({"n": Int(1), "dim": Int(1), "separation": NonNegative(), "std": Positive()})
 def gaussian_mixture(
     n: int,
     dim: int,

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 
 import torch
 
+from ..core.params import Int, NonNegative, Vector, validate_params
 from ..core.validate import as_vector, check_int, check_nonnegative, generator
 from .inputs import finish
 
 __all__ = ["gaussian_linear_regression"]
 
 
+@validate_params({"n": Int(1), "eigenvalues": Vector(), "w_star": Vector(), "noise": NonNegative()})
 def gaussian_linear_regression(
     n: int,
     eigenvalues: torch.Tensor | Sequence[float],

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import torch
 
+from ..core.params import Fraction, Int, validate_params
 from ..core.validate import check_choice, check_fraction, check_int, generator
 
 __all__ = ["OPERATIONS", "ModularData", "modular_arithmetic", "one_hot_pairs"]
@@ -62,6 +63,7 @@ def _is_prime(p: int) -> bool:
     return p >= 2 and all(p % q for q in range(2, int(p**0.5) + 1))
 
 
+@validate_params({"p": Int(2), "train_fraction": Fraction(low_open=True, high_open=True)})
 def modular_arithmetic(
     p: int = 31,
     operation: str = "add",
@@ -136,6 +138,7 @@ def modular_arithmetic(
     return ModularData(X[:n_train], y[:n_train], X[n_train:], y[n_train:], p, operation)
 
 
+@validate_params({"p": Int(2)})
 def one_hot_pairs(X: torch.Tensor, p: int, *, dtype: torch.dtype | None = None) -> torch.Tensor:
     r"""Concatenated one-hot codes :math:`[e_a, e_b] \in \{0, 1\}^{2p}` of token pairs.
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import torch
 
+from ..core.params import Int, NonNegative, Positive, validate_params
 from ..core.validate import check_int, check_nonnegative, check_positive, generator
 from .inputs import finish
 
 __all__ = ["signal_noise_patches"]
 
 
+@validate_params(
+    {
+        "n": Int(1),
+        "dim": Int(2),
+        "n_patches": Int(2),
+        "signal_norm": NonNegative(),
+        "noise": Positive(),
+        "label_noise": NonNegative(),
+    }
+)
 def signal_noise_patches(
     n: int,
     dim: int,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import torch
 
+from ..core.params import Int, validate_params
 from ..core.validate import check_int, generator
 
 __all__ = ["separable_classes"]
 
 
+@validate_params({"n": Int(1), "dim": Int(2)})
 def separable_classes(
     n: int, dim: int, *, seed: int | torch.Generator | None = 0, dtype: torch.dtype | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import torch
 
+from ..core.params import Fraction, Int, NonNegative, validate_params
 from ..core.validate import check_fraction, check_int, check_nonnegative, generator
 from .inputs import finish
 
@@ -35,6 +36,7 @@ class SingleIndex(NamedTuple):
     beta: torch.Tensor
 
 
+@validate_params({"n": Int(1), "dim": Int(1), "noise": NonNegative()})
 def single_index(
     n: int,
     dim: int,
@@ -121,6 +123,7 @@ class BinaryTeacher(NamedTuple):
     clean: torch.Tensor
 
 
+@validate_params({"n": Int(1), "dim": Int(1), "label_noise": Fraction(), "wiggle": NonNegative()})
 def binary_teacher(
     n: int,
     dim: int,

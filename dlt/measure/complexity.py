@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..core.params import Matrix, Model, validate_params
 from ..core.validate import as_matrix, as_vector
 
 __all__ = ["zero_one_error", "distance_from_init", "spectral_norm_product", "path_norm"]
@@ -50,6 +51,7 @@ def _errors(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (pred != y.long()).to(out.dtype).mean(-1)
 
 
+@validate_params({"X": Matrix(), "model": Model()})
 def zero_one_error(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     r"""The fraction of misclassified samples, :math:`\frac1n\sum_i \mathbf 1[\hat y(x_i) \ne y_i]`.
 
@@ -89,6 +91,7 @@ def _flat(model: nn.Module) -> torch.Tensor:
     return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
 
 
+@validate_params({"model": Model(), "initial": Model()})
 def distance_from_init(model: nn.Module, initial: nn.Module) -> float:
     r"""The Euclidean distance of all parameters from their initial values, :math:`\|w - w_0\|_2`.
 
@@ -148,6 +151,7 @@ def _effective_layers(model: nn.Module) -> list[tuple[torch.Tensor, torch.Tensor
     return [(m.weight.detach(), None if m.bias is None else m.bias.detach()) for m in linear]
 
 
+@validate_params({"model": Model()})
 def spectral_norm_product(model: nn.Module) -> float:
     r"""The product of the spectral norms of the layers' effective weights, :math:`\prod_l \|W_l\|_2`.
 
@@ -189,6 +193,7 @@ def spectral_norm_product(model: nn.Module) -> float:
     return out
 
 
+@validate_params({"model": Model()})
 def path_norm(model: nn.Module) -> float:
     r"""The :math:`\ell_2` path norm: the root of the sum over input-output paths of squared weight products.
 

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..core.params import Int, Matrix, Model, Tensor, Vector, validate_params
 from ..core.validate import as_matrix, as_tensor, as_vector, check_int
 
 __all__ = ["hidden_features", "feature_movement", "weight_alignment", "coordinate_sizes"]
@@ -51,6 +52,7 @@ def _preactivations(model: Any, x: torch.Tensor) -> list[torch.Tensor]:
     return out
 
 
+@validate_params({"x": Matrix(), "model": Model(), "layer": Int()})
 @torch.no_grad()
 def hidden_features(model: nn.Module, x: torch.Tensor, layer: int = -1) -> torch.Tensor:
     r"""The hidden representation :math:`\phi(z^{\ell}(x))` of hidden layer ``layer``.
@@ -91,6 +93,7 @@ def hidden_features(model: nn.Module, x: torch.Tensor, layer: int = -1) -> torch
     return layers[layer % n_hidden].activation(z)
 
 
+@validate_params({"features": Tensor(2, "(n, m)"), "initial": Tensor(2, "(n, m)")})
 def feature_movement(features: torch.Tensor, initial: torch.Tensor) -> float:
     r"""Relative change of a representation, :math:`\|H - H_0\|_F / \|H_0\|_F`.
 
@@ -133,6 +136,7 @@ def feature_movement(features: torch.Tensor, initial: torch.Tensor) -> float:
     return float(torch.linalg.norm(h - h0) / norm0)
 
 
+@validate_params({"weight": Tensor(2, "(m, d)"), "direction": Vector()})
 def weight_alignment(weight: torch.Tensor, direction: torch.Tensor) -> float:
     r"""Mean absolute cosine between the rows of a weight matrix and a direction.
 
@@ -171,6 +175,7 @@ def weight_alignment(weight: torch.Tensor, direction: torch.Tensor) -> float:
     return float(((w @ b).abs() / (norms * b.norm())).mean())
 
 
+@validate_params({"x": Matrix(), "model": Model()})
 def coordinate_sizes(
     model: nn.Module, x: torch.Tensor, initial: nn.Module | None = None
 ) -> torch.Tensor:

@@ -14,11 +14,13 @@ import math
 import numpy as np
 import torch
 
+from ..core.params import Fraction, Int, Tensor, validate_params
 from ..core.validate import as_tensor, check_fraction, check_int
 
 __all__ = ["fourier_power", "top_frequency_share", "grokking_time"]
 
 
+@validate_params({"embedding": Tensor((2, 3), "(p, d) or (members, p, d)")})
 def fourier_power(embedding: torch.Tensor) -> torch.Tensor:
     r"""Power of an embedding at each frequency of :math:`\mathbb Z_p`, conjugate pairs combined.
 
@@ -74,6 +76,7 @@ def fourier_power(embedding: torch.Tensor) -> torch.Tensor:
     return out.to(E.dtype)
 
 
+@validate_params({"embedding": Tensor((2, 3), "(p, d) or (members, p, d)"), "k": Int(1)})
 def top_frequency_share(embedding: torch.Tensor, k: int = 5) -> torch.Tensor:
     r"""Share of the embedding's non-constant power held by its ``k`` strongest frequencies.
 
@@ -130,6 +133,13 @@ def top_frequency_share(embedding: torch.Tensor, k: int = 5) -> torch.Tensor:
     return P.topk(k, dim=-1).values.sum(-1) / total
 
 
+@validate_params(
+    {
+        "steps": Tensor(1, "(T,)"),
+        "accuracy": Tensor((1, 2), "(T,) or (T, members)"),
+        "threshold": Fraction(low_open=True),
+    }
+)
 def grokking_time(
     steps: torch.Tensor | np.ndarray, accuracy: torch.Tensor | np.ndarray, threshold: float
 ) -> torch.Tensor:

@@ -18,6 +18,7 @@ from torch import nn
 from torch.func import functional_call, grad, jvp
 
 from ..core.modules import trainable_parameters
+from ..core.params import Int, Model, Positive, Tensor, validate_params
 from ..core.validate import as_tensor, check_int, check_positive, generator
 
 __all__ = ["hvp", "top_hessian_eigenvalue", "hessian_trace", "TopEigen"]
@@ -58,6 +59,14 @@ def _inputs(X: object, y: object) -> tuple[torch.Tensor, torch.Tensor]:
     return x, t
 
 
+@validate_params(
+    {
+        "X": Tensor(tuple(range(2, 8)), "(n, ...)"),
+        "y": Tensor(tuple(range(1, 8)), "(n, ...)"),
+        "v": Tensor(1, "(P,) with P the number of trainable parameters"),
+        "model": Model(),
+    }
+)
 def hvp(
     model: nn.Module,
     X: torch.Tensor,
@@ -126,6 +135,15 @@ class TopEigen(NamedTuple):
     iterations: int
 
 
+@validate_params(
+    {
+        "X": Tensor(tuple(range(2, 8)), "(n, ...)"),
+        "y": Tensor(tuple(range(1, 8)), "(n, ...)"),
+        "model": Model(),
+        "iters": Int(1),
+        "tol": Positive(),
+    }
+)
 def top_hessian_eigenvalue(
     model: nn.Module,
     X: torch.Tensor,
@@ -205,6 +223,14 @@ def top_hessian_eigenvalue(
     return TopEigen(value, v, iters)
 
 
+@validate_params(
+    {
+        "X": Tensor(tuple(range(2, 8)), "(n, ...)"),
+        "y": Tensor(tuple(range(1, 8)), "(n, ...)"),
+        "model": Model(),
+        "samples": Int(1),
+    }
+)
 def hessian_trace(
     model: nn.Module,
     X: torch.Tensor,

@@ -1,9 +1,14 @@
-r"""Empirical neural tangent kernels, with ``torch.func`` or from a network's layer view.
+r"""Empirical neural tangent kernels: the definition with ``torch.func``, then the fast paths.
 
 For a model :math:`f(x; \theta)` with :math:`k` outputs the empirical NTK is
 
 .. math:: \hat\Theta(x, x') = J(x)\,J(x')^\top,\qquad J(x) = \partial f(x;\theta)/\partial\theta
           \in \mathbb{R}^{k \times P}.
+
+This module computes it first as written (``method="jacobian"``: :func:`_jacobians`, then
+:func:`_jacobian_ntk`), then, for networks of linear and convolutional layers, from one
+forward and one backward pass without the Jacobian (``method="structured"``, the default
+where it applies; private modules ``_structured`` and ``_chain``).
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
 from ..core.modules import trainable_parameters
+from ..core.params import Choice, Int, Model, Tensor, validate_params
 from ..core.validate import as_tensor, check_choice, check_int
-from .chain import chain_factors, mlp_chain, reads, sequential_chain
-from .structured import Factors, Unsupported, factors, plan, structured_kernel
+from ._chain import chain_factors, mlp_chain, reads, sequential_chain
+from ._structured import Factors, Unsupported, factors, plan, structured_kernel
 
 __all__ = ["empirical_ntk", "kernel_distance"]
 
@@ -35,6 +41,54 @@ def _jacobians(
     return vmap(jacrev(f), in_dims=(None, 0))(params, x)
 
 
+def _jacobian_ntk(
+    model: nn.Module,
+    params: dict[str, torch.Tensor],
+    a: torch.Tensor,
+    b: torch.Tensor | None,
+    bs: int,
+    trace: bool,
+) -> torch.Tensor:
+    """``(n1, n2, k, k)`` (or the trace ``(n1, n2)``) from per-sample Jacobians."""
+
+    def jac(x: torch.Tensor) -> list[dict[str, torch.Tensor]]:
+        return [_jacobians(model, params, x[i : i + bs]) for i in range(0, x.shape[0], bs)]
+
+    j1 = jac(a)
+    j2 = j1 if b is None else jac(b)
+    rows = []
+    for ja in j1:
+        cols = []
+        for jb in j2:
+            blk = None
+            for name in params:
+                pa, pb = ja[name], jb[name]
+                na, k = pa.shape[:2]
+                nb = pb.shape[0]
+                if trace:
+                    term = (
+                        pa.reshape(na, k, -1).transpose(0, 1)
+                        @ pb.reshape(nb, k, -1).permute(1, 2, 0)
+                    ).sum(0)
+                else:
+                    term = (pa.reshape(na * k, -1) @ pb.reshape(nb * k, -1).T).reshape(na, k, nb, k)
+                blk = term if blk is None else blk + term
+            assert blk is not None
+            cols.append(blk)
+        rows.append(torch.cat(cols, dim=-1 if trace else 2))
+    theta = torch.cat(rows, dim=0)
+    return theta if trace else theta.permute(0, 2, 1, 3)
+
+
+@validate_params(
+    {
+        "x1": Tensor(tuple(range(2, 9)), "(n, ...) with n >= 1"),
+        "x2": Tensor(tuple(range(2, 9)), "(n, ...) with n >= 1"),
+        "model": Model(),
+        "batch_size": Int(1),
+        "method": Choice(("auto", "jacobian", "structured")),
+    }
+)
 def empirical_ntk(
     model: nn.Module,
     x1: torch.Tensor,
@@ -48,7 +102,12 @@ def empirical_ntk(
 
     Two methods, both vectorised over samples:
 
-    ``"structured"`` (networks of linear and convolutional layers)
+    ``"jacobian"`` (any module): the definition
+        per-sample Jacobians :math:`J(x) = \partial f(x;\theta)/\partial\theta` with
+        ``vmap(jacrev(...))``, contracted parameter tensor by parameter tensor,
+        :math:`\hat\Theta(x, x') = \sum_{W} J_W(x) J_W(x')^\top` (the full ``n x P``
+        Jacobian is never concatenated). Cost :math:`O(n^2 P)`.
+    ``"structured"`` (networks of linear and convolutional layers): the same sum, faster
         a layer applied at positions :math:`s` (one for a dense layer on vectors, the tokens
         of a sequence, the output pixels of a convolution whose inputs are then patches)
         computes :math:`z_s = m_w W a_s + m_b b`; with :math:`\delta_{p,s} = \partial f_p /
@@ -67,11 +126,9 @@ def empirical_ntk(
         (activations, pooling, normalization without affine parameters, residual
         connections, attention built from linear layers). Layer inputs must have the batch
         first, and samples must not interact. Cost :math:`O(n^2 \sum_\ell S_\ell^2 n_\ell)`
-        or :math:`O(n^2 P)`, whichever is smaller per layer.
-    ``"jacobian"`` (any module)
-        per-sample Jacobians with ``vmap(jacrev(...))``, contracted parameter tensor by
-        parameter tensor (the full ``n x P`` Jacobian is never concatenated). Cost
-        :math:`O(n^2 P)`.
+        or :math:`O(n^2 P)`, whichever is smaller per layer. The machinery is private
+        (``dlt.measure._structured`` and ``dlt.measure._chain``), tested equal to the
+        Jacobian method.
 
     ``"auto"`` and ``"structured"`` take the structured method when the model allows it and
     otherwise fall back to ``"jacobian"`` with a warning naming the module that forced it
@@ -87,7 +144,7 @@ def empirical_ntk(
         Defaults to ``x1`` (and the factors or Jacobians are computed once).
     batch_size : int, optional
         Process at most this many inputs at a time (memory).
-    method : {"auto", "structured", "jacobian"}
+    method : {"auto", "jacobian", "structured"}
     trace_outputs : bool
         Return :math:`\sum_p \Theta_{pp}`, shape ``(n1, n2)``, instead of the full kernel
         (``k`` times less work for ``k`` outputs).
@@ -185,45 +242,6 @@ def _featurizer(model: nn.Module) -> Callable[[torch.Tensor], list[Factors]] | N
     return lambda x: factors(model, layers, x)
 
 
-def _jacobian_ntk(
-    model: nn.Module,
-    params: dict[str, torch.Tensor],
-    a: torch.Tensor,
-    b: torch.Tensor | None,
-    bs: int,
-    trace: bool,
-) -> torch.Tensor:
-    """``(n1, n2, k, k)`` (or the trace ``(n1, n2)``) from per-sample Jacobians."""
-
-    def jac(x: torch.Tensor) -> list[dict[str, torch.Tensor]]:
-        return [_jacobians(model, params, x[i : i + bs]) for i in range(0, x.shape[0], bs)]
-
-    j1 = jac(a)
-    j2 = j1 if b is None else jac(b)
-    rows = []
-    for ja in j1:
-        cols = []
-        for jb in j2:
-            blk = None
-            for name in params:
-                pa, pb = ja[name], jb[name]
-                na, k = pa.shape[:2]
-                nb = pb.shape[0]
-                if trace:
-                    term = (
-                        pa.reshape(na, k, -1).transpose(0, 1)
-                        @ pb.reshape(nb, k, -1).permute(1, 2, 0)
-                    ).sum(0)
-                else:
-                    term = (pa.reshape(na * k, -1) @ pb.reshape(nb * k, -1).T).reshape(na, k, nb, k)
-                blk = term if blk is None else blk + term
-            assert blk is not None
-            cols.append(blk)
-        rows.append(torch.cat(cols, dim=-1 if trace else 2))
-    theta = torch.cat(rows, dim=0)
-    return theta if trace else theta.permute(0, 2, 1, 3)
-
-
 def _check_widths(model: nn.Module, x: torch.Tensor, name: str) -> None:
     """Raise a ValueError naming ``name`` when a model with ``widths`` cannot read ``x``."""
     widths = getattr(model, "widths", None)
@@ -253,6 +271,12 @@ def _has_layer_view(model: nn.Module) -> bool:
     return hasattr(model, "layers") and callable(getattr(model, "forward_trace", None))
 
 
+@validate_params(
+    {
+        "theta_a": Tensor((2, 3, 4), "(n1, n2) or (n1, n2, k, k)"),
+        "theta_b": Tensor((2, 3, 4), "(n1, n2) or (n1, n2, k, k)"),
+    }
+)
 def kernel_distance(theta_a: torch.Tensor, theta_b: torch.Tensor) -> float:
     r"""Relative Frobenius distance :math:`\|\Theta_a - \Theta_b\|_F / \|\Theta_b\|_F`.
 

@@ -14,12 +14,16 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
+from ..core.params import Fraction, Int, Matrix, Model, Tensor, validate_params
 from ..core.validate import as_tensor, check_fraction, check_int, generator
 from .complexity import _data, _errors, _module, zero_one_error
 
 __all__ = ["posterior_errors", "Sharpness", "sharpness"]
 
 
+@validate_params(
+    {"X": Matrix(), "model": Model(), "samples": Int(1), "sigmas": Tensor((0, 1), "(r,)")}
+)
 def posterior_errors(
     model: nn.Module,
     X: torch.Tensor,
@@ -113,6 +117,15 @@ class Sharpness(NamedTuple):
     value: float
 
 
+@validate_params(
+    {
+        "X": Matrix(),
+        "model": Model(),
+        "deviation": Fraction(low_open=True, high_open=True),
+        "samples": Int(1),
+        "iters": Int(1),
+    }
+)
 def sharpness(
     model: nn.Module,
     X: torch.Tensor,

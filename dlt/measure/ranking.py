@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import torch
 
+from ..core.params import Fraction, Int, Vector, validate_params
 from ..core.validate import as_vector, check_fraction, check_int, generator
 
 __all__ = ["KendallTau", "kendall_tau"]
@@ -43,6 +44,14 @@ def _tau_b(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.where(den > 0, num / den.clamp_min(1e-300), torch.zeros_like(num))
 
 
+@validate_params(
+    {
+        "x": Vector(),
+        "y": Vector(),
+        "level": Fraction(low_open=True, high_open=True),
+        "resamples": Int(1),
+    }
+)
 def kendall_tau(
     x: object,
     y: object,

@@ -16,6 +16,7 @@ from torch import nn
 from torch.func import functional_call, hessian, jacrev, vmap
 
 from ..core.modules import trainable_parameters
+from ..core.params import Int, Model, Positive, Tensor, validate_params
 from ..core.validate import as_tensor, check_int, check_positive
 from .hessian import LossFn, _flat_loss, _inputs, _mse, top_hessian_eigenvalue
 
@@ -74,6 +75,7 @@ class SharpnessCallback:
     [0, 5, 10]
     """
 
+    @validate_params({"every": Int(1), "iters": Int(1), "tol": Positive()})
     def __init__(
         self,
         X: torch.Tensor,
@@ -117,6 +119,13 @@ class SharpnessCallback:
         return f"SharpnessCallback(every={self.every}, records={len(self.step)})"
 
 
+@validate_params(
+    {
+        "X": Tensor(tuple(range(2, 8)), "(n, ...)"),
+        "y": Tensor(tuple(range(1, 8)), "(n, ...)"),
+        "model": Model(),
+    }
+)
 def full_hessian(
     model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, loss: LossFn | None = None
 ) -> torch.Tensor:
@@ -157,6 +166,7 @@ def full_hessian(
     return hessian(f)(flat)
 
 
+@validate_params({"model": Model(), "X": Tensor((2, 3, 4, 5, 6, 7), "(n, ...)")})
 def output_jacobian(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
     r"""Per-sample gradients :math:`g_i = \nabla_\theta f(x_i;\theta)` of a scalar-output model.
 

@@ -10,10 +10,10 @@
 - :class:`Linearized`, :class:`OutputScaled` models built from a model (lazy training).
 """
 
-from .attention import LinearSelfAttention, SoftmaxTransformer
 from .cnn import PatchCNN
 from .diagonal import DiagonalNet
 from .features import random_features
+from .icl_attention import LinearSelfAttention, SoftmaxTransformer
 from .mlp import MLP, Layer, Trace
 from .modular import ModularMLP
 from .parameterization import PARAMETERIZATIONS, layer_scales

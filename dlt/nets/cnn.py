@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..core.params import Int, Positive, validate_params
 from ..core.validate import check_int, check_positive, generator
 
 __all__ = ["PatchCNN"]
@@ -55,6 +56,7 @@ class PatchCNN(nn.Module):
     torch.Size([5, 3])
     """
 
+    @validate_params({"dim": Int(1), "width": Int(2), "n_models": Int(1), "init_std": Positive()})
     def __init__(
         self,
         dim: int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..core.params import Int, Positive, validate_params
 from ..core.validate import check_int, check_positive
 
 __all__ = ["DiagonalNet"]
@@ -38,6 +39,7 @@ class DiagonalNet(nn.Module):
     ([0.0, 0.0], [0.0, 0.0, 0.0])
     """
 
+    @validate_params({"dim": Int(1), "alpha": Positive()})
     def __init__(self, dim: int, alpha: float, *, dtype: torch.dtype | None = None) -> None:
         super().__init__()
         dim = check_int(dim, "dim", minimum=1)

@@ -7,11 +7,13 @@ import math
 import torch
 
 from ..core.activations import get_activation
+from ..core.params import Int, Tensor, validate_params
 from ..core.validate import as_tensor, check_int, generator
 
 __all__ = ["random_features"]
 
 
+@validate_params({"X": Tensor((2, 3), "(n, d) or (trials, n, d)"), "n_features": Int(1)})
 def random_features(
     X: torch.Tensor,
     n_features: int,

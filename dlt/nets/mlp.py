@@ -23,8 +23,9 @@ import torch
 from torch import nn
 
 from ..core.activations import ACTIVATIONS, Activation, get_activation
+from ..core.params import Choice, NonNegative, Positive, validate_params
 from ..core.validate import as_matrix, check_int, generator
-from .parameterization import LayerScales, layer_scales
+from .parameterization import PARAMETERIZATIONS, LayerScales, layer_scales
 
 __all__ = ["MLP", "Layer", "Trace"]
 
@@ -111,6 +112,14 @@ class MLP(nn.Module):
     [0.577, 0.125]
     """
 
+    @validate_params(
+        {
+            "activation": Choice(tuple(ACTIVATIONS)),
+            "parameterization": Choice(tuple(PARAMETERIZATIONS)),
+            "sigma_w": Positive(),
+            "sigma_b": NonNegative(),
+        }
+    )
     def __init__(
         self,
         widths: Sequence[int],

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ..core.activations import get_activation
+from ..core.params import Int, Positive, validate_params
 from ..core.validate import check_int, check_positive, generator
 
 __all__ = ["ModularMLP"]
@@ -69,6 +70,16 @@ class ModularMLP(nn.Module):
     torch.Size([3, 2, 7])
     """
 
+    @validate_params(
+        {
+            "p": Int(2),
+            "embed_dim": Int(1),
+            "hidden": Int(1),
+            "members": Int(1),
+            "output_scale": Positive(),
+            "init_scale": Positive(),
+        }
+    )
     def __init__(
         self,
         p: int,

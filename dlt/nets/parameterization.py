@@ -42,6 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ..core.params import NonNegative, Positive, validate_params
 from ..core.validate import check_choice, check_int, check_nonnegative, check_positive
 
 __all__ = ["Monomial", "LayerRule", "LayerScales", "PARAMETERIZATIONS", "layer_scales"]
@@ -126,6 +127,7 @@ PARAMETERIZATIONS: dict[str, dict[str, tuple[LayerRule, LayerRule]]] = {
 }
 
 
+@validate_params({"sigma_w": Positive(), "sigma_b": NonNegative()})
 def layer_scales(
     parameterization: str, widths: list[int], sigma_w: float = 1.0, sigma_b: float = 0.0
 ) -> list[LayerScales]:

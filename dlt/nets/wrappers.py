@@ -14,6 +14,7 @@ from torch import nn
 from torch.func import functional_call, jvp
 
 from ..core.modules import trainable_parameters
+from ..core.params import Model, Positive, validate_params
 from ..core.validate import check_positive
 
 __all__ = ["Linearized", "linearize", "OutputScaled"]
@@ -35,6 +36,7 @@ class Linearized(nn.Module):
     48
     """
 
+    @validate_params({"model": Model()})
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         params = trainable_parameters(model)
@@ -57,6 +59,7 @@ class Linearized(nn.Module):
         return f0 + df
 
 
+@validate_params({"model": Model()})
 def linearize(model: nn.Module) -> Linearized:
     """The linearized network of ``model`` around its current parameters (see :class:`Linearized`).
 
@@ -97,6 +100,7 @@ class OutputScaled(nn.Module):
     0.0
     """
 
+    @validate_params({"model": Model(), "alpha": Positive()})
     def __init__(self, model: nn.Module, alpha: float) -> None:
         super().__init__()
         if not isinstance(model, nn.Module):

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import torch
 
+from ..core.params import Matrix, NonNegative, Square, Tensor, Vector, validate_params
 from ..core.validate import as_matrix, as_tensor, as_vector, check_nonnegative, check_square
 
 __all__ = ["kernel_regression", "gp_posterior"]  # solve_psd, check_square: shared helpers
 
 
+@validate_params(
+    {
+        "y": Tensor((1, 2), "(n,) or (n, k)"),
+        "k_train": Square(),
+        "k_test_train": Matrix(),
+        "ridge": NonNegative(),
+    }
+)
 def kernel_regression(
     k_train: torch.Tensor, y: torch.Tensor, k_test_train: torch.Tensor, ridge: float = 0.0
 ) -> torch.Tensor:
@@ -66,6 +75,15 @@ def solve_psd(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return sol[:, 0] if b.ndim == 1 else sol
 
 
+@validate_params(
+    {
+        "k_train": Square(),
+        "k_test_train": Matrix(),
+        "y": Vector(),
+        "k_test_diag": Vector(),
+        "noise": NonNegative(),
+    }
+)
 def gp_posterior(
     k_train: torch.Tensor,
     y: torch.Tensor,

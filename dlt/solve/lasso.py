@@ -6,11 +6,20 @@ import math
 
 import torch
 
+from ..core.params import Int, Positive, Tensor, validate_params
 from ..core.validate import as_tensor, check_int, check_positive
 
 __all__ = ["lasso"]
 
 
+@validate_params(
+    {
+        "y": Tensor(2, "(B, N)"),
+        "lam": Positive(),
+        "n_iter": Int(1),
+        "X": Tensor(3, "(B, N, d)"),
+    }
+)
 def lasso(X: torch.Tensor, y: torch.Tensor, lam: float, n_iter: int = 500) -> torch.Tensor:
     r"""Lasso by FISTA, batched over problems.
 

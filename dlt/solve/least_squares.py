@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..core.params import NonNegative, Tensor, validate_params
 from ..core.validate import as_tensor, check_finite, check_nonnegative
 
 __all__ = ["min_norm_interpolator", "ridge", "ridge_path"]  # check_design: a shared helper
@@ -69,6 +70,7 @@ def _svd_solve(
     return (Vh.transpose(-1, -2) @ (inv * Uty).unsqueeze(-1)).squeeze(-1)
 
 
+@validate_params({"X": Tensor((2, 3), "(n, p) or (trials, n, p)"), "rcond": NonNegative()})
 def min_norm_interpolator(
     X: torch.Tensor, y: torch.Tensor, *, rcond: float | None = None
 ) -> torch.Tensor:
@@ -118,6 +120,7 @@ def min_norm_interpolator(
     return _svd_solve(X, y, None, rcond)
 
 
+@validate_params({"X": Tensor((2, 3), "(n, p) or (trials, n, p)"), "lam": NonNegative()})
 def ridge(X: torch.Tensor, y: torch.Tensor, lam: float) -> torch.Tensor:
     r"""Ridge regression with the :math:`1/n` normalisation of Hastie et al. (2022).
 
@@ -157,6 +160,7 @@ def ridge(X: torch.Tensor, y: torch.Tensor, lam: float) -> torch.Tensor:
     return _svd_solve(X, y, torch.tensor(X.shape[-2] * lam, dtype=X.dtype, device=X.device), None)
 
 
+@validate_params({"X": Tensor((2, 3), "(n, p) or (trials, n, p)")})
 def ridge_path(X: torch.Tensor, y: torch.Tensor, lams: object) -> torch.Tensor:
     r"""Ridge solutions :math:`\hat\beta_\lambda` of :func:`ridge` for several penalties from one SVD.
 

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from scipy.optimize import linprog, nnls
 
+from ..core.params import Matrix, Vector, validate_params
 from ..core.validate import as_matrix, as_vector, check_fraction
 
 __all__ = [
@@ -59,6 +60,7 @@ def _not_separable(margin: float) -> ValueError:
     )
 
 
+@validate_params({"Z": Matrix()})
 def max_margin_l2(Z: torch.Tensor) -> MaxMargin:
     r"""The :math:`\ell_2` max-margin direction (the hard-margin SVM without bias).
 
@@ -122,6 +124,7 @@ def max_margin_l2(Z: torch.Tensor) -> MaxMargin:
     )
 
 
+@validate_params({"Z": Matrix()})
 def max_margin_linf(Z: torch.Tensor) -> MaxMargin:
     r"""The :math:`\ell_\infty` max-margin direction, by a linear program.
 
@@ -251,6 +254,7 @@ def max_margin_linf_spread(Z: torch.Tensor, slack: float = 1e-9) -> torch.Tensor
     return torch.as_tensor(spread, dtype=torch.float64, device=z.device)
 
 
+@validate_params({"X": Matrix(), "y": Vector()})
 def min_l1_interpolator(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     r"""Basis pursuit: the interpolator of least :math:`\ell_1` norm, by a linear program.
 

@@ -7,12 +7,16 @@ import math
 
 import torch
 
+from ..core.params import Int, Positive, Tensor, validate_params
 from ..core.validate import check_int, check_positive
 from ..data.prompts import check_tasks, prompt_parts
 
 __all__ = ["bayes_predictor", "discrete_prior_predictor"]
 
 
+@validate_params(
+    {"prompts": Tensor(3, "(B, N + 1, d + 1)"), "sparsity": Int(1), "noise": Positive()}
+)
 def bayes_predictor(
     prompts: torch.Tensor,
     weights: dict[str, float],
@@ -113,6 +117,9 @@ def bayes_predictor(
     return pred
 
 
+@validate_params(
+    {"prompts": Tensor(3, "(B, N + 1, d + 1)"), "tasks": Tensor(2, "(M, d)"), "noise": Positive()}
+)
 def discrete_prior_predictor(
     prompts: torch.Tensor, tasks: torch.Tensor, noise: float
 ) -> torch.Tensor:

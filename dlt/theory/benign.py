@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ..core.params import Int, NonNegative, Positive, validate_params
 from ..core.validate import check_int, check_nonnegative, check_positive
 
 __all__ = ["effective_ranks", "critical_index", "BLLBound", "bll_risk_bound"]
@@ -27,6 +28,7 @@ def _spectrum(eigenvalues: object) -> np.ndarray:
     return np.sort(lam)[::-1]
 
 
+@validate_params({"k": Int(0)})
 def effective_ranks(eigenvalues: object, k: int) -> tuple[float, float]:
     r"""The effective ranks :math:`r_k` and :math:`R_k` of a covariance spectrum.
 
@@ -75,6 +77,7 @@ def effective_ranks(eigenvalues: object, k: int) -> tuple[float, float]:
     return r_k, R_k
 
 
+@validate_params({"n": Int(1), "b": Positive()})
 def critical_index(eigenvalues: object, n: int, b: float = 1.0) -> int:
     r"""The index :math:`k^\star = \min\{k \ge 0 : r_k(\Sigma) \ge b\,n\}` of Bartlett et al. (2020).
 
@@ -110,6 +113,15 @@ class BLLBound(NamedTuple):
     total: float
 
 
+@validate_params(
+    {
+        "n": Int(1),
+        "noise": NonNegative(),
+        "signal": NonNegative(),
+        "delta": Positive(),
+        "c": Positive(),
+    }
+)
 def bll_risk_bound(
     eigenvalues: object,
     n: int,

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import torch
 
+from ..core.params import Fraction, Int, Tensor, validate_params
 from ..core.validate import as_tensor, check_fraction, check_int
 from .kl import _exact, _probabilities, kl_inverse
 
@@ -34,6 +35,13 @@ __all__ = [
 ]
 
 
+@validate_params(
+    {
+        "error": Tensor(tuple(range(8)), "(...) of numbers in [0, 1]"),
+        "samples": Int(1),
+        "delta": Fraction(low_open=True, high_open=True),
+    }
+)
 def mc_error_bound(error: object, samples: int, delta: float) -> torch.Tensor:
     r"""Bound on a stochastic classifier's error from its average over ``samples`` draws.
 
@@ -77,6 +85,13 @@ def mc_error_bound(error: object, samples: int, delta: float) -> torch.Tensor:
     return kl_inverse(e, math.log(2 / delta) / samples)
 
 
+@validate_params(
+    {
+        "error": Tensor(tuple(range(8)), "(...) of numbers in [0, 1]"),
+        "n": Int(8),
+        "delta": Fraction(low_open=True, high_open=True),
+    }
+)
 def pac_bayes_kl_bound(error: object, kl_divergence: object, n: int, delta: float) -> torch.Tensor:
     r"""The PAC-Bayes-kl bound (Seeger 2002; Maurer 2004) on the risk of a stochastic classifier.
 
@@ -158,6 +173,16 @@ class PacBayesBound(NamedTuple):
     train_bounds: torch.Tensor
 
 
+@validate_params(
+    {
+        "mc_errors": Tensor(1, "(r,)"),
+        "kl_divergences": Tensor(2, "(k, r)"),
+        "n": Int(8),
+        "samples": Int(1),
+        "delta": Fraction(low_open=True, high_open=True),
+        "delta_mc": Fraction(low_open=True, high_open=True),
+    }
+)
 def pac_bayes_bound(
     mc_errors: object,
     kl_divergences: object,
@@ -235,6 +260,14 @@ def pac_bayes_bound(
     )
 
 
+@validate_params(
+    {
+        "error": Fraction(),
+        "vc_dimension": Int(1),
+        "n": Int(1),
+        "delta": Fraction(low_open=True, high_open=True),
+    }
+)
 def vc_bound(error: float, vc_dimension: int, n: int, delta: float) -> float:
     r"""The classical VC bound on the risk of any classifier from a class of VC dimension :math:`d`.
 

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import torch
 
+from ..core.params import Int, Matrix, Positive, Tensor, Vector, validate_params
 from ..core.validate import as_matrix, as_tensor, as_vector, check_int, check_positive
 
 __all__ = ["diagonal_potential", "diagonal_net_solution"]
 
 
+@validate_params({"w": Tensor((1, 2, 3, 4, 5, 6, 7), "(..., d)"), "alpha": Positive()})
 def diagonal_potential(w: torch.Tensor, alpha: float) -> torch.Tensor:
     r"""The potential :math:`Q_\alpha(w) = \alpha^2\sum_i q(w_i/\alpha^2)` of a diagonal network.
 
@@ -63,6 +65,9 @@ def diagonal_potential(w: torch.Tensor, alpha: float) -> torch.Tensor:
     return a2 * q.sum(-1)
 
 
+@validate_params(
+    {"X": Matrix(), "y": Vector(), "alpha": Positive(), "tol": Positive(), "max_iter": Int(1)}
+)
 def diagonal_net_solution(
     X: torch.Tensor,
     y: torch.Tensor,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+from ..core.params import Int, validate_params
 from ..core.validate import check_int
 
 __all__ = ["random_alignment"]
 
 
+@validate_params({"dim": Int(1)})
 def random_alignment(dim: int) -> float:
     r"""Expected :math:`|\cos(w, \beta)|` for :math:`w` uniformly random in :math:`\mathbb{R}^d`.
 

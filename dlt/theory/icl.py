@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import torch
 
+from ..core.params import Int, NonNegative, Positive, Tensor, validate_params
 from ..core.validate import as_tensor, check_int, check_nonnegative, check_positive
 from ..data.prompts import check_covariance, prompt_parts
 from ..solve.lasso import lasso
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 
+@validate_params({"dim": Int(1)})
 def gd_construction(dim: int, lr: float | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     r"""LSA weights for which one layer is exactly one gradient step on the in-context loss.
 
@@ -79,6 +81,7 @@ def _preconditioner(value: object, dim: int, name: str) -> torch.Tensor:
     return check_positive(value, name) * torch.eye(dim, dtype=torch.float64)
 
 
+@validate_params({"prompts": Tensor(3, "(B, N + 1, d + 1)")})
 def one_step_gd_predictor(
     prompts: torch.Tensor, lr: float | None = None, preconditioner: torch.Tensor | None = None
 ) -> torch.Tensor:
@@ -120,6 +123,7 @@ def one_step_gd_predictor(
     return torch.einsum("bd,de,be->b", xq, gamma, h)
 
 
+@validate_params({"prompts": Tensor(3, "(B, N + 1, d + 1)"), "lr": Positive(), "steps": Int(0)})
 def gd_predictor(prompts: torch.Tensor, lr: float, steps: int) -> torch.Tensor:
     r"""Prediction :math:`x_q^\top w_T` after ``steps`` GD steps from :math:`w=0` on the in-context loss.
 
@@ -142,6 +146,14 @@ def gd_predictor(prompts: torch.Tensor, lr: float, steps: int) -> torch.Tensor:
     return (xq * w).sum(-1)
 
 
+@validate_params(
+    {
+        "covariance": Tensor(2, "(dim, dim)"),
+        "n_context": Int(1),
+        "dim": Int(1),
+        "noise": NonNegative(),
+    }
+)
 def optimal_one_step_preconditioner(
     n_context: int, dim: int, covariance: torch.Tensor | None = None, noise: float = 0.0
 ) -> torch.Tensor:
@@ -194,6 +206,14 @@ def optimal_one_step_preconditioner(
     return torch.linalg.inv(a)
 
 
+@validate_params(
+    {
+        "covariance": Tensor(2, "(dim, dim)"),
+        "preconditioner": Tensor(2, "(d, d)"),
+        "n_context": Int(1),
+        "noise": NonNegative(),
+    }
+)
 def one_step_risk(
     preconditioner: torch.Tensor,
     n_context: int,
@@ -238,6 +258,7 @@ def one_step_risk(
 # ----------------------------------------------------------------------------- baselines
 
 
+@validate_params({"prompts": Tensor(3, "(B, N + 1, d + 1)")})
 def least_squares_predictor(prompts: torch.Tensor) -> torch.Tensor:
     r"""Ordinary least squares on the context, minimum-norm when :math:`N < d`: :math:`\hat y = x_q^\top X^+ y`.
 
@@ -253,6 +274,7 @@ def least_squares_predictor(prompts: torch.Tensor) -> torch.Tensor:
     return (xq.double() * w).sum(-1).to(prompts.dtype)
 
 
+@validate_params({"prompts": Tensor(3, "(B, N + 1, d + 1)"), "lam": Positive()})
 def ridge_predictor(prompts: torch.Tensor, lam: float) -> torch.Tensor:
     r"""Ridge on the context (:func:`dlt.interpolation.ridge`), then :math:`\hat y = x_q^\top \hat w_\lambda`.
 
@@ -273,6 +295,7 @@ def ridge_predictor(prompts: torch.Tensor, lam: float) -> torch.Tensor:
     return (xq.double() * w).sum(-1).to(prompts.dtype)
 
 
+@validate_params({"prompts": Tensor(3, "(B, N + 1, d + 1)")})
 def lasso_predictor(prompts: torch.Tensor, lam: float, n_iter: int = 500) -> torch.Tensor:
     r"""Lasso on the context, then :math:`\hat y = x_q^\top \hat w_{\text{lasso}}` (see :func:`lasso`).
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from ..core.params import Int, Tensor, validate_params
 from ..core.validate import as_tensor, check_int
 
 __all__ = ["kl", "kl_inverse", "gaussian_kl"]
@@ -30,6 +31,12 @@ def _probabilities(x: object, name: str) -> torch.Tensor:
     return t
 
 
+@validate_params(
+    {
+        "q": Tensor(tuple(range(8)), "(...) of numbers in [0, 1]"),
+        "p": Tensor(tuple(range(8)), "(...) of numbers in [0, 1]"),
+    }
+)
 def kl(q: object, p: object) -> torch.Tensor:
     r"""The binary kl divergence between Bernoulli(q) and Bernoulli(p), elementwise.
 
@@ -71,6 +78,7 @@ def kl(q: object, p: object) -> torch.Tensor:
     return a + b
 
 
+@validate_params({"q": Tensor(tuple(range(8)), "(...) of numbers in [0, 1]"), "iters": Int(1)})
 def kl_inverse(q: object, c: object, *, iters: int = 100) -> torch.Tensor:
     r"""The largest :math:`p \ge q` with :math:`\operatorname{kl}(q\|p) \le c` (the kl "inverse").
 
@@ -135,6 +143,14 @@ def kl_inverse(q: object, c: object, *, iters: int = 100) -> torch.Tensor:
     return torch.where(c64 == 0, q64, lo).to(dtype)
 
 
+@validate_params(
+    {
+        "sigma_q": Tensor((0, 1), "() or (D,)"),
+        "sigma_p": Tensor((0, 1), "() or (D,)"),
+        "mean_q": Tensor(1, "(D,)"),
+        "mean_p": Tensor(1, "(D,)"),
+    }
+)
 def gaussian_kl(mean_q: object, mean_p: object, sigma_q: object, sigma_p: object) -> torch.Tensor:
     r"""KL divergence between diagonal Gaussians :math:`Q = \mathcal N(\mu_q, \operatorname{diag}\sigma_q^2)`
     and :math:`P = \mathcal N(\mu_p, \operatorname{diag}\sigma_p^2)`.

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import torch
 
+from ..core.params import NonNegative, Tensor, Vector, validate_params
 from ..core.validate import as_tensor, as_vector, check_nonnegative
 
 __all__ = ["gradient_noise_scales", "NoiseScales"]
@@ -32,6 +33,13 @@ class NoiseScales(NamedTuple):
     b_noise: torch.Tensor
 
 
+@validate_params(
+    {
+        "second_moments": Tensor(tuple(range(1, 8)), "(..., d)"),
+        "eigenvalues": Vector(),
+        "noise": NonNegative(),
+    }
+)
 def gradient_noise_scales(
     eigenvalues: torch.Tensor | Sequence[float],
     second_moments: torch.Tensor | Sequence[float],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.params import NonNegative, validate_params
 from ..core.validate import check_nonnegative
 
 __all__ = ["mp_stieltjes", "asymptotic_risk_isotropic", "optimal_ridge_risk"]
@@ -57,6 +58,7 @@ def _mp_stieltjes_derivative(lam: float, g: np.ndarray) -> np.ndarray:
     return -df
 
 
+@validate_params({"noise": NonNegative(), "signal": NonNegative(), "lam": NonNegative()})
 def asymptotic_risk_isotropic(
     gamma: object,
     *,
@@ -136,6 +138,7 @@ def asymptotic_risk_isotropic(
     return _out(r2 * lam**2 * dm + sigma2 * g * (m - lam * dm))
 
 
+@validate_params({"noise": NonNegative(), "signal": NonNegative()})
 def optimal_ridge_risk(
     gamma: object, *, signal: float = 1.0, noise: float = 1.0
 ) -> float | np.ndarray:

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ..core.params import Int, NonNegative, Vector, validate_params
 from ..core.validate import as_vector, check_int, check_nonnegative, check_positive
 
 __all__ = [
@@ -69,6 +70,9 @@ def _step(
     return m.clamp(max=_CAP)
 
 
+@validate_params(
+    {"eigenvalues": Vector(), "init": Vector(), "noise": NonNegative(), "steps": Int(0)}
+)
 def sgd_risk(
     eigenvalues: torch.Tensor | Sequence[float],
     init: torch.Tensor | Sequence[float],
@@ -161,6 +165,9 @@ class StepsToTarget(NamedTuple):
     examples: torch.Tensor
 
 
+@validate_params(
+    {"eigenvalues": Vector(), "init": Vector(), "noise": NonNegative(), "max_steps": Int(1)}
+)
 def steps_to_target(
     eigenvalues: torch.Tensor | Sequence[float],
     init: torch.Tensor | Sequence[float],
@@ -274,6 +281,7 @@ class HyperbolaFit(NamedTuple):
     rms_log_error: float
 
 
+@validate_params({"batch_sizes": Vector(), "steps": Vector(finite=False)})
 def fit_critical_batch(
     batch_sizes: torch.Tensor | Sequence[float], steps: torch.Tensor | Sequence[float]
 ) -> HyperbolaFit:

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import torch
 
+from ..core.params import Matrix, Positive, validate_params
 from ..core.validate import as_matrix, check_fraction, check_positive, check_square
 
 __all__ = [
@@ -43,6 +44,7 @@ def _rate(Gr: torch.Tensor, lr: float) -> float:
     return float(torch.linalg.eigvalsh(A).abs().max())
 
 
+@validate_params({"G": Matrix(), "lr": Positive()})
 def sgd_mean_square_rate(G: torch.Tensor, lr: float) -> float:
     r"""Per-step growth factor of :math:`\mathbb E\|\delta_t\|^2` for linearized batch-1 SGD.
 
@@ -108,6 +110,7 @@ class StabilityThresholds(NamedTuple):
     per_sample: float
 
 
+@validate_params({"G": Matrix(), "rtol": Positive()})
 def stability_thresholds(G: torch.Tensor, *, rtol: float = 1e-6) -> StabilityThresholds:
     r"""The GD and batch-1 SGD stability thresholds of a minimum, with the trace bound.
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..core.params import Fraction, Int, Model, NonNegative, Positive, validate_params
 from ..core.validate import check_fraction, check_int, check_nonnegative, check_positive
 from .loop import History, fit
 
@@ -83,6 +84,16 @@ class AccuracyCurves:
         return int(self.train.shape[1])
 
 
+@validate_params(
+    {
+        "model": Model(),
+        "lr": Positive(),
+        "weight_decay": NonNegative(),
+        "steps": Int(1),
+        "record_every": Int(1),
+        "stop_at": Fraction(low_open=True),
+    }
+)
 def fit_accuracy(
     model: nn.Module,
     X_train: torch.Tensor,

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ..core.params import Choice, Fraction, Int, Matrix, NonNegative, Positive, validate_params
 from ..core.validate import (
     as_matrix,
     check_choice,
@@ -75,6 +76,16 @@ class LogisticPath(NamedTuple):
     loss: torch.Tensor
 
 
+@validate_params(
+    {
+        "Z": Matrix(),
+        "optimizer": Choice(("gd", "sign", "adam")),
+        "lr": Positive(),
+        "steps": Int(1),
+        "decay": Fraction(),
+        "eps": NonNegative(),
+    }
+)
 def logistic_descent(
     Z: torch.Tensor,
     optimizer: str = "gd",

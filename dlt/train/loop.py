@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..core.params import Int, Model, NonNegative, Positive, Tensor, validate_params
 from ..core.validate import (
     as_tensor,
     check_choice,
@@ -45,6 +46,7 @@ def progress_enabled(steps: int, progress: bool | None = None) -> bool:
     return os.environ.get("DLT_PROGRESS", "1") != "0" and steps >= 200
 
 
+@validate_params({"n": Int(1), "batch_size": Int(1)})
 def minibatch_indices(
     n: int, batch_size: int, seed: int | torch.Generator | None = 0
 ) -> Iterator[torch.Tensor]:
@@ -105,6 +107,16 @@ class History:
         return float(self[key][-1])
 
 
+@validate_params(
+    {
+        "model": Model(),
+        "X": Tensor((2, 3, 4, 5, 6, 7), "(n, ...)"),
+        "steps": Int(0),
+        "lr": Positive(),
+        "weight_decay": NonNegative(),
+        "batch_size": Int(1),
+    }
+)
 def fit(
     model: nn.Module,
     X: torch.Tensor,

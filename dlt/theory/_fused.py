@@ -1,7 +1,9 @@
-r"""The NNGP and NTK recursions fused: both kernels, every layer, one tile of pairs at a time.
+r"""Private: the fast path of :func:`dlt.theory.kernels.nngp` and ``ntk`` (``method="fused"``).
 
-The recursion of :mod:`dlt.theory.kernels` is elementwise in the pair :math:`(x, x')` once the
-diagonals :math:`K^\ell(x, x)` are known, and those are vectors, computed first. So each tile
+The textbook recursion is ``method="reference"`` in :mod:`dlt.theory.kernels`; this module
+computes the same numbers (tested equal in ``tests/test_kernels_fused.py``) with both
+kernels, every layer, one tile of pairs at a time. The recursion is elementwise in the pair
+:math:`(x, x')` once the diagonals :math:`K^\ell(x, x)` are known, and those are vectors, computed first. So each tile
 of the kernel matrices is taken through all the layers while it sits in cache:
 
 .. math::
@@ -31,32 +33,20 @@ import torch
 from ..core.activations import Expectations, get_activation
 from ..core.validate import as_matrix, check_int, check_nonnegative, check_positive
 
-__all__ = ["Kernels", "nngp_ntk"]
+__all__: list[str] = []  # private: the fast path of dlt.theory.kernels
 
 _BLOCK = 2**15  # pairs of a tile per CPU thread: 256 kB per buffer in float64
 _BLOCK_GPU = 2**24  # on a GPU, tiles as large as launches need (128 MB per buffer)
 _TWO_PI = 2 * math.pi
 
 
-class Kernels(NamedTuple):
-    """The NNGP kernel and the NTK of one architecture on the same inputs.
-
-    Examples
-    --------
-    >>> k = nngp_ntk(torch.eye(2), depth=1)
-    >>> k.nngp.shape, k.ntk.shape
-    (torch.Size([2, 2]), torch.Size([2, 2]))
-    """
-
-    nngp: torch.Tensor
-    ntk: torch.Tensor
-
-
 def _prepare(x1: object, x2: object | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-    a = as_matrix(x1, "x1", dtype=torch.float64)
+    # Finiteness is checked once, by the declarations of the public functions that call this
+    # (dlt.theory.kernels: x1 and x2 are Matrix()), not a second time here.
+    a = as_matrix(x1, "x1", dtype=torch.float64, finite=False)
     if x2 is None:
         return a, None
-    b = as_matrix(x2, "x2", dtype=torch.float64).to(a.device)
+    b = as_matrix(x2, "x2", dtype=torch.float64, finite=False).to(a.device)
     if b.shape[1] != a.shape[1]:
         raise ValueError(
             f"x1 and x2 must have the same number of features, got x1 with {a.shape[1]} and x2 with {b.shape[1]}"
@@ -92,7 +82,9 @@ def _upper(side: int, device: torch.device) -> torch.Tensor:
 
 
 def _relu_vectors(q: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    return q.rsqrt(), q.sqrt()
+    # 1/sqrt(q), with 0 for a zero variance (a zero input without bias): its correlation
+    # k12 / sqrt(q q') = 0 / 0 is taken as 0, and its kernel entries are 0 whatever it is.
+    return q.rsqrt().nan_to_num_(posinf=0.0), q.sqrt()
 
 
 def _relu_step(
@@ -265,74 +257,6 @@ def _diagonals(
     return out
 
 
-def nngp_ntk(
-    x1: torch.Tensor,
-    x2: torch.Tensor | None = None,
-    depth: int = 1,
-    sigma_w: float = 1.0,
-    sigma_b: float = 0.0,
-    *,
-    activation: str = "relu",
-    out: tuple[torch.Tensor, torch.Tensor] | None = None,
-) -> Kernels:
-    r"""The NNGP kernel :math:`K^L` and the NTK :math:`\Theta^L` of an MLP, computed together.
-
-    The recursion of :func:`dlt.kernels.nngp` and :func:`dlt.kernels.ntk` (module docstring
-    of :mod:`dlt.theory.kernels`), with :math:`K^0 = \sigma_w^2 x^\top x'/d + \sigma_b^2`,
-    :math:`\Theta^0 = K^0` and for each hidden layer
-
-    .. math::
-        K^{\ell} = \sigma_w^2\, \mathbb{E}[\phi(u)\phi(v)] + \sigma_b^2,\qquad
-        \Theta^{\ell} = K^{\ell} + \sigma_w^2\, \mathbb{E}[\phi'(u)\phi'(v)]\,\Theta^{\ell-1},
-
-    fused: each block of pairs goes through every layer in cache, in place, and with ``x2``
-    absent only half the pairs are computed (the kernels are symmetric), as the kernel
-    functions of Novak et al. (2020, 2022) do in JAX.
-
-    Parameters
-    ----------
-    x1 : Tensor of shape (n1, d)
-    x2 : Tensor of shape (n2, d), optional
-        Defaults to ``x1``.
-    depth : int
-        Number of hidden layers ``L >= 0``.
-    sigma_w, sigma_b : float
-        Weight scale :math:`> 0` and bias scale :math:`\ge 0`.
-    activation : str
-        An activation of the registry with Gaussian expectations (``"relu"``, ``"erf"``,
-        ``"identity"``).
-    out : pair of Tensors of shape (n1, n2), optional
-        Contiguous float64 tensors on the inputs' device to write the NNGP kernel and the
-        NTK into (then returned). Fresh outputs cost a page fault per 4 kB at their first
-        write, a quarter to a third of a 2000-input call on the book's CPU; a loop that
-        computes kernels of one size again and again can reuse its outputs instead.
-
-    Returns
-    -------
-    Kernels
-        ``nngp`` and ``ntk``, each of shape (n1, n2), float64.
-
-    Raises
-    ------
-    ValueError
-        As :func:`dlt.kernels.nngp`.
-
-    References
-    ----------
-    Lee et al. (2018), Deep neural networks as Gaussian processes, ICLR; Jacot, Gabriel and
-    Hongler (2018), NeurIPS; Novak et al. (2020), Neural Tangents, ICLR; Novak,
-    Sohl-Dickstein and Schoenholz (2022), Fast finite width neural tangent kernel, ICML.
-
-    Examples
-    --------
-    >>> x = torch.eye(2)
-    >>> k = nngp_ntk(x, depth=1, sigma_w=2 ** 0.5)
-    >>> round(k.nngp[0, 1].item() * math.pi, 12), round(k.ntk[0, 0].item(), 12)  # 1/pi and 2
-    (1.0, 2.0)
-    """
-    return fused_kernels(x1, x2, depth, sigma_w, sigma_b, activation, with_ntk=True, out=out)
-
-
 def fused_kernels(
     x1: object,
     x2: object | None,
@@ -343,8 +267,9 @@ def fused_kernels(
     *,
     with_ntk: bool,
     out: tuple[torch.Tensor, torch.Tensor] | None = None,
-) -> Kernels:
-    """:func:`nngp_ntk`, or the NNGP alone (``ntk`` is then the same tensor) for a third less work."""
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(K^L, Theta^L)`` as :func:`dlt.theory.kernels.nngp_ntk`, or the NNGP alone (the second
+    tensor is then the same one) for a third less work. Validates its arguments itself."""
     a, b = _prepare(x1, x2)
     depth = check_int(depth, "depth", minimum=0)
     sw2 = check_positive(sigma_w, "sigma_w") ** 2
@@ -396,4 +321,4 @@ def fused_kernels(
 
     if not with_ntk:
         ntk = nngp
-    return Kernels(nngp, ntk)
+    return nngp, ntk

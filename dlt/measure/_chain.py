@@ -1,9 +1,9 @@
-r"""The structured empirical NTK of a chain of dense layers, without hooks or autograd.
+r"""Private: the structured empirical NTK of a chain of dense layers, without hooks or autograd.
 
 A chain is a network that applies dense layers and pointwise activations one after the
 other: an :class:`dlt.nets.MLP` (through its layer view) or an ``nn.Sequential`` of
 ``nn.Linear`` layers and the activations of ``POINTWISE``. For such a network the
-factors of the structured NTK (:mod:`dlt.measure.structured`) follow from the chain rule by
+factors of the structured NTK (:mod:`dlt.measure._structured`) follow from the chain rule by
 hand. With :math:`z_\ell = m_\ell W_\ell a_\ell + b_\ell` and :math:`a_{\ell+1} =
 \phi_\ell(z_\ell)`, the gradients of the :math:`k` outputs with respect to :math:`z_\ell` are
 
@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .structured import Factors
+from ._structured import Factors
 
 __all__: list[str] = []
 

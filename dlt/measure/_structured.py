@@ -1,4 +1,4 @@
-r"""The structured empirical NTK of networks whose parameters sit in linear and convolutional layers.
+r"""Private: the structured empirical NTK of networks with parameters in linear and conv layers.
 
 A linear layer applied at positions :math:`s` (tokens, or the output pixels of a convolution,
 whose inputs are then the patches :math:`a_s`) computes :math:`z_s = W a_s + b`. The

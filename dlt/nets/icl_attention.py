@@ -1,10 +1,18 @@
-r"""Attention models of in-context regression: linear self-attention and a small softmax transformer."""
+r"""Attention models of in-context regression: linear self-attention and a small softmax transformer.
+
+Both read the prompt layouts of :mod:`dlt.data.prompts` and :mod:`dlt.data.masked_prompts`
+(the query token, the valid-example mask) and are tied to them: this module holds the
+in-context-learning models only. A general attention block (for instance a causal
+transformer block for sequence tasks, which reads no prompt layout) belongs in its own
+module beside this one.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from ..core.params import Int, NonNegative, validate_params
 from ..core.validate import as_tensor, check_int, check_nonnegative, generator
 from ..data.prompts import prompt_parts
 from ..theory.icl import gd_construction
@@ -50,6 +58,7 @@ class LinearSelfAttention(nn.Module):
     torch.Size([3])
     """
 
+    @validate_params({"dim": Int(1), "n_layers": Int(1), "init_scale": NonNegative()})
     def __init__(
         self,
         dim: int,
@@ -159,6 +168,7 @@ class SoftmaxTransformer(nn.Module):
     torch.Size([2, 2])
     """
 
+    @validate_params({"dim": Int(1), "width": Int(1), "depth": Int(1), "heads": Int(1)})
     def __init__(
         self,
         dim: int,
