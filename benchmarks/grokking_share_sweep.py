@@ -1,6 +1,6 @@
 """The seed sweep behind the Fourier-share bands of the chapter "Grokking".
 
-For each ``SEED`` this trains the chapter's two networks (``ModularMLP(31, members=2,
+For each ``SEED`` this trains the chapter's two networks (``ModularMLP(31, n_models=2,
 seed=SEED)`` on ``modular_arithmetic(31, "add", 0.5, seed=SEED)``, AdamW with learning rate
 1e-2, betas (0.9, 0.98), weight decay 1 and its control without weight decay) for a fixed number
 of steps, keeps the embedding at every record (every 10 steps), and prints, per network, the step
@@ -37,7 +37,7 @@ DELAYS = (0, 250, 500, 1000)
 def trajectory(seed: int, wd: float, steps: int, data) -> tuple[torch.Tensor, ...]:
     """Recorded steps, test accuracies (T, 2) and embeddings (T, 2, p, d) of one training."""
     X_train, y_train, X_test, y_test = data
-    net = ModularMLP(P, members=2, seed=seed)
+    net = ModularMLP(P, n_models=2, seed=seed)
     rec: dict[str, list] = {"step": [], "test": [], "E": []}
 
     def keep(step: int, model: torch.nn.Module) -> None:

@@ -876,7 +876,7 @@ CASES.update(  # chapter 11
             lambda **kw: dlt.grokking.ModularMLP(5, embed_dim=2, hidden=3, **kw)(
                 torch.tensor([[0, 1]])
             ).detach(),
-            lambda: dict(members=2, seed=0, dtype=torch.float64),
+            lambda: dict(n_models=2, seed=0, dtype=torch.float64),
         ),
         "dlt.train.accuracy.member_accuracy": Case(
             dlt.grokking.member_accuracy,

@@ -142,8 +142,8 @@ def test_grokking_time_errors():
 def test_members_train_independently():
     # two members trained together follow exactly the trajectories they follow alone
     d = gk.modular_arithmetic(7, seed=0)
-    both = gk.ModularMLP(7, embed_dim=4, hidden=16, members=2, seed=0, dtype=torch.float64)
-    one = gk.ModularMLP(7, embed_dim=4, hidden=16, members=1, seed=0, dtype=torch.float64)
+    both = gk.ModularMLP(7, embed_dim=4, hidden=16, n_models=2, seed=0, dtype=torch.float64)
+    one = gk.ModularMLP(7, embed_dim=4, hidden=16, n_models=1, seed=0, dtype=torch.float64)
     with torch.no_grad():
         for p1, p2 in zip(one.parameters(), both.parameters(), strict=True):
             p1.copy_(p2[1:])
@@ -155,28 +155,28 @@ def test_members_train_independently():
 
 
 def test_model_and_scales():
-    net = gk.ModularMLP(5, embed_dim=3, hidden=4, members=2, output_scale=2.0, seed=0)
+    net = gk.ModularMLP(5, embed_dim=3, hidden=4, n_models=2, output_scale=2.0, seed=0)
     x = torch.tensor([[0, 1], [4, 4]])
     out = net(x)
     assert out.shape == (2, 2, 5)
     with torch.no_grad():
-        half = gk.ModularMLP(5, embed_dim=3, hidden=4, members=2, seed=0)(x)
+        half = gk.ModularMLP(5, embed_dim=3, hidden=4, n_models=2, seed=0)(x)
     assert torch.allclose(out, 2 * half)
     with pytest.raises(ValueError, match="x must have shape"):
         net(torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="output_scale"):
         gk.ModularMLP(5, output_scale=0.0)
-    with pytest.raises(ValueError, match="members"):
-        gk.ModularMLP(5, members=0)
+    with pytest.raises(ValueError, match="n_models"):
+        gk.ModularMLP(5, n_models=0)
 
 
 def test_fit_accuracy_stops_and_validates():
     d = gk.modular_arithmetic(5, train_fraction=0.8, seed=0)
-    net = gk.ModularMLP(5, embed_dim=8, hidden=64, members=2, seed=0)
+    net = gk.ModularMLP(5, embed_dim=8, hidden=64, n_models=2, seed=0)
     c = gk.fit_accuracy(net, *d[:4], lr=3e-2, weight_decay=0.0, steps=300, stop_at=1e-9)
     assert int(c.step[-1]) == 0  # every member already meets the threshold at step 0
     c = gk.fit_accuracy(net, *d[:4], lr=3e-2, weight_decay=0.0, steps=200, record_every=50)
-    assert c.step.tolist() == [0, 50, 100, 150, 200] and c.members == 2
+    assert c.step.tolist() == [0, 50, 100, 150, 200] and c.n_models == 2
     assert bool((c.train[-1] == 1).all())  # 20 pairs are memorized
     with pytest.raises(ValueError, match="y_test"):
         gk.fit_accuracy(net, *d[:3], d.y_test[:-1])
@@ -197,12 +197,12 @@ def test_fit_accuracy_stop_after_and_callback():
     d = gk.modular_arithmetic(5, train_fraction=0.8, seed=0)
     d = (d.X_train, d.y_train, d.X_train, d.y_train)
     kw = dict(lr=3e-2, weight_decay=0.0, steps=400, record_every=10)
-    net = gk.ModularMLP(5, embed_dim=8, hidden=64, members=2, seed=0, dtype=torch.float64)
+    net = gk.ModularMLP(5, embed_dim=8, hidden=64, n_models=2, seed=0, dtype=torch.float64)
     first = gk.fit_accuracy(net, *d, stop_at=0.8, **kw)
     t = int(first.step[-1])
     assert bool((first.test[-1] >= 0.8).all()) and not bool((first.test[:-1] >= 0.8).all(1).any())
     seen = []
-    net2 = gk.ModularMLP(5, embed_dim=8, hidden=64, members=2, seed=0, dtype=torch.float64)
+    net2 = gk.ModularMLP(5, embed_dim=8, hidden=64, n_models=2, seed=0, dtype=torch.float64)
     later = gk.fit_accuracy(
         net2,
         *d,

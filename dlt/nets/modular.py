@@ -1,6 +1,6 @@
 r"""The grokking network: learned token embeddings, concatenated, one hidden layer.
 
-:class:`dlt.grokking.ModularMLP` trains several independent copies ("members": seeds) at once with
+:class:`dlt.grokking.ModularMLP` trains ``n_models`` independent copies (one per seed; each a member) at once with
 batched matrix products, so the seeds of a grokking experiment cost one run.
 """
 
@@ -17,7 +17,7 @@ __all__ = ["ModularMLP"]
 
 
 class ModularMLP(nn.Module):
-    r"""Embedding, concatenation, one hidden layer and logits, for ``members`` seeds at once.
+    r"""Embedding, concatenation, one hidden layer and logits, for ``n_models`` seeds at once.
 
     Member :math:`m` maps a token pair :math:`(a, b)` to
 
@@ -40,7 +40,7 @@ class ModularMLP(nn.Module):
         Embedding dimension :math:`d \ge 1`.
     hidden : int
         Hidden width :math:`h \ge 1`.
-    members : int
+    n_models : int
         Number of independent networks trained side by side (>= 1).
     activation : str
         A name of :mod:`dlt.core.activations` (``"relu"``, ``"tanh"``, ``"erf"``, ``"identity"``).
@@ -49,13 +49,13 @@ class ModularMLP(nn.Module):
     init_scale : float
         :math:`\sigma > 0`.
     seed : int or torch.Generator
-        Seed of the initialization; member ``m`` of a model of ``M`` members does not equal
+        Seed of the initialization; member ``m`` of a model of ``M`` members (``n_models = M``) does not equal
         a one-member model of another seed (they share one generator).
     dtype : torch.dtype, optional
 
     Attributes
     ----------
-    embedding : Parameter of shape (members, p, d)
+    embedding : Parameter of shape (n_models, p, d)
 
     References
     ----------
@@ -65,7 +65,7 @@ class ModularMLP(nn.Module):
 
     Examples
     --------
-    >>> net = ModularMLP(7, embed_dim=4, hidden=8, members=3, seed=0)
+    >>> net = ModularMLP(7, embed_dim=4, hidden=8, n_models=3, seed=0)
     >>> net(torch.tensor([[1, 2], [3, 4]])).shape
     torch.Size([3, 2, 7])
     """
@@ -75,7 +75,7 @@ class ModularMLP(nn.Module):
             "p": Int(2),
             "embed_dim": Int(1),
             "hidden": Int(1),
-            "members": Int(1),
+            "n_models": Int(1),
             "output_scale": Positive(),
             "init_scale": Positive(),
         }
@@ -86,7 +86,7 @@ class ModularMLP(nn.Module):
         *,
         embed_dim: int = 32,
         hidden: int = 256,
-        members: int = 1,
+        n_models: int = 1,
         activation: str = "relu",
         output_scale: float = 1.0,
         init_scale: float = 1.0,
@@ -97,7 +97,7 @@ class ModularMLP(nn.Module):
         self.p = check_int(p, "p", minimum=2)
         d = check_int(embed_dim, "embed_dim", minimum=1)
         h = check_int(hidden, "hidden", minimum=1)
-        m = check_int(members, "members", minimum=1)
+        m = check_int(n_models, "n_models", minimum=1)
         self.output_scale = check_positive(output_scale, "output_scale")
         s = check_positive(init_scale, "init_scale")
         self.activation = get_activation(activation)
@@ -115,12 +115,12 @@ class ModularMLP(nn.Module):
         self.b2 = nn.Parameter(torch.zeros(m, 1, self.p, dtype=dtype))
 
     @property
-    def members(self) -> int:
+    def n_models(self) -> int:
         """The number of networks trained side by side."""
         return int(self.embedding.shape[0])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of shape (members, n, p) for token pairs ``x`` of shape (n, 2)."""
+        """Logits of shape (n_models, n, p) for token pairs ``x`` of shape (n, 2)."""
         if x.ndim != 2 or x.shape[1] != 2:
             raise ValueError(f"x must have shape (n, 2), got shape {tuple(x.shape)}")
         m, _, d = self.embedding.shape

@@ -2,7 +2,7 @@ r"""Training with accuracy curves: :func:`dlt.train.fit` plus the train and test
 
 Grokking is read off two curves, train and test accuracy against steps. :func:`dlt.grokking.fit_accuracy`
 trains a classifier through :func:`dlt.train.fit` (AdamW, full batch) and records both
-curves for every member of a model whose outputs are ``(members, n, classes)``, optionally
+curves for every member of a model whose outputs are ``(n_models, n, classes)``, optionally
 stopping once every member reaches a test accuracy.
 """
 
@@ -26,13 +26,13 @@ def member_accuracy(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
     Parameters
     ----------
-    outputs : Tensor of shape (members, n, classes) or (n, classes)
+    outputs : Tensor of shape (n_models, n, classes) or (n, classes)
     y : Tensor of shape (n,)
         Integer labels.
 
     Returns
     -------
-    Tensor of shape (members,) or ()
+    Tensor of shape (n_models,) or ()
         float64 accuracies in [0, 1].
 
     Raises
@@ -50,7 +50,7 @@ def member_accuracy(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         raise TypeError("outputs and y must be tensors")
     if outputs.ndim not in (2, 3):
         raise ValueError(
-            f"outputs must have shape (members, n, classes) or (n, classes), got {tuple(outputs.shape)}"
+            f"outputs must have shape (n_models, n, classes) or (n, classes), got {tuple(outputs.shape)}"
         )
     if y.ndim != 1 or y.shape[0] != outputs.shape[-2]:
         raise ValueError(f"y must have shape ({outputs.shape[-2]},), got {tuple(y.shape)}")
@@ -63,13 +63,13 @@ def member_accuracy(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 class AccuracyCurves:
     """What :func:`fit_accuracy` recorded.
 
-    ``step`` (T,) the recorded steps; ``train`` and ``test`` (T, members) the accuracies;
+    ``step`` (T,) the recorded steps; ``train`` and ``test`` (T, n_models) the accuracies;
     ``history`` the :class:`dlt.train.History` of :func:`dlt.train.fit` (training loss at the same steps).
 
     Examples
     --------
     >>> c = AccuracyCurves(torch.tensor([0, 10]), torch.zeros(2, 1), torch.zeros(2, 1), History())
-    >>> c.members
+    >>> c.n_models
     1
     """
 
@@ -79,8 +79,8 @@ class AccuracyCurves:
     history: History
 
     @property
-    def members(self) -> int:
-        """Number of members (columns of the curves)."""
+    def n_models(self) -> int:
+        """Number of models, the members of the ensemble (columns of the curves)."""
         return int(self.train.shape[1])
 
 
@@ -120,7 +120,7 @@ def fit_accuracy(
     Parameters
     ----------
     model : nn.Module
-        Maps ``X`` (n, ...) to logits (members, n, classes).
+        Maps ``X`` (n, ...) to logits (n_models, n, classes).
     X_train, y_train, X_test, y_test : Tensor
         Inputs (n, ...) and integer labels (n,) of both sets.
     lr : float
