@@ -128,6 +128,17 @@ FACES: tuple[Face, ...] = (
         "In-context learning",
         "in-context regression: prompts, attention models, GD constructions, Bayes predictors",
     ),
+    Face(
+        "robustness",
+        "Robustness",
+        "input gradients at initialization, FGSM and PGD, interval bounds, robust and certified accuracy",
+    ),
+    Face(
+        "polynomial",
+        "Polynomial networks",
+        "CCP and NCP polynomial networks, monomial features and polynomial regression, finite differences",
+        exclude=("digits", "Digits"),
+    ),
 )
 
 _I, _II, _III, _IV, _V, _VI, _VII = PARTS

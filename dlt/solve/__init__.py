@@ -10,6 +10,7 @@ from .kernel import gp_posterior, kernel_regression
 from .lasso import lasso
 from .least_squares import min_norm_interpolator, ridge, ridge_path
 from .margins import MaxMargin, max_margin_l2, max_margin_linf, min_l1_interpolator
+from .polynomial import PolynomialFit, monomial_exponents, monomial_features, polynomial_fit
 
 __all__ = [
     "min_norm_interpolator",
@@ -22,4 +23,9 @@ __all__ = [
     "max_margin_l2",
     "max_margin_linf",
     "min_l1_interpolator",
+    # polynomial regression
+    "monomial_exponents",
+    "monomial_features",
+    "polynomial_fit",
+    "PolynomialFit",
 ]

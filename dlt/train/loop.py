@@ -138,6 +138,10 @@ def fit(
     y : Tensor of shape (n, ...)
         Targets.
     loss : {"mse", "cross_entropy", "logistic"} or callable ``(output, y) -> scalar``
+        A callable with the attribute ``takes_model = True`` is called instead as
+        ``loss(model, x, y, step)`` with the batch's inputs and the step number: losses that
+        attack or bound the model's inputs (:class:`dlt.attack.AdversarialLoss`,
+        :class:`dlt.attack.CertifiedLoss`) and losses with a schedule use it.
     optimizer : {"sgd", "adam", "adamw"} or callable ``params -> torch.optim.Optimizer``
     lr : float
         Learning rate (> 0), used with a named optimizer. A model with a ``param_groups(lr)``
@@ -194,6 +198,16 @@ def fit(
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"y must have {X.shape[0]} rows to match X, got shape {tuple(y.shape)}")
     loss_fn = LOSSES[check_choice(loss, "loss", tuple(LOSSES))] if isinstance(loss, str) else loss
+    if not callable(loss_fn):
+        raise TypeError(f"loss must be a name of {sorted(LOSSES)} or a callable, got {loss!r}")
+    takes_model = bool(getattr(loss_fn, "takes_model", False))
+    current_step = 0
+
+    def evaluate(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        if takes_model:
+            return loss_fn(model, xb, yb, current_step)  # type: ignore[call-arg,arg-type]
+        return loss_fn(model(xb), yb)
+
     steps = check_int(steps, "steps", minimum=0)
     lr = check_positive(lr, "lr")
     weight_decay = check_nonnegative(weight_decay, "weight_decay")
@@ -219,8 +233,8 @@ def fit(
         with torch.no_grad():
             if batches is not None and not full_loss:
                 idx = next(batches).to(X.device)
-                return float(loss_fn(model(X[idx]), y[idx]))
-            return float(loss_fn(model(X), y))
+                return float(evaluate(X[idx], y[idx]))
+            return float(evaluate(X, y))
 
     def log(step: int, value: float) -> None:
         hist.step.append(step)
@@ -246,7 +260,8 @@ def fit(
                 idx = next(batches).to(X.device)
                 xb, yb = X[idx], y[idx]
             opt.zero_grad(set_to_none=True)
-            value = loss_fn(model(xb), yb)
+            current_step = step
+            value = evaluate(xb, yb)
             if step % every == 0:
                 current = float(value.detach())  # one host sync per record, not per step
                 log(step, current if batch_size is None or not full_loss else loss_on_data())
