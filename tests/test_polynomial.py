@@ -30,7 +30,7 @@ def test_networks_are_polynomials_of_their_degree(cls, degree):
 
 def test_ccp_of_degree_two_equals_its_expanded_polynomial():
     # x1 = U1 z, x2 = (U2 z) * x1 + x1, f = C x2 + beta: the quadratic form by hand
-    net = pn.CCP(3, width=4, degree=2, out_features=1, seed=0, dtype=torch.float64)
+    net = pn.CCP(3, width=4, degree=2, out_features=1, bias=False, seed=0, dtype=torch.float64)
     z = torch.randn(7, 3, dtype=torch.float64)
     U1, U2, C = net.U[0], net.U[1], net.C[0]
     lin = z @ U1.T
@@ -39,12 +39,16 @@ def test_ccp_of_degree_two_equals_its_expanded_polynomial():
 
 
 def test_parameter_counts():
-    assert (
-        sum(p.numel() for p in pn.CCP(3, 32, 4, 1).parameters()) == 4 * 32 * 3 + 32 + 1
-    )  # 417 + 128
+    def count(net):
+        return sum(p.numel() for p in net.parameters())
+
+    assert count(pn.CCP(3, 32, 4, 1, bias=False)) == 4 * 32 * 3 + 32 + 1
+    assert count(pn.CCP(3, 32, 4, 1)) == 4 * 32 * 3 + 4 * 32 + 32 + 1  # 545
+    assert count(pn.CCP(3, 32, 3, 1)) == 417
     k, d, n = 8, 3, 3
     want = n * k * d + (n - 1) * k * k + (n - 1) * k + k + 1
-    assert sum(p.numel() for p in pn.NCP(d, k, n, 1).parameters()) == want
+    assert count(pn.NCP(d, k, n, 1, bias=False)) == want
+    assert count(pn.NCP(d, k, n, 1)) == want + n * k
 
 
 def test_monomials_count_and_values():
@@ -93,3 +97,19 @@ def test_bad_arguments_are_named():
         pn.finite_differences(lambda x: x[:, 0], torch.zeros(2), torch.ones(3), 2)
     with pytest.raises(ValueError, match="y"):
         pn.polynomial_fit(torch.zeros(4, 2), torch.zeros(3), 2)
+
+
+def test_fit_lr_schedule():
+    from dlt.train import fit
+
+    net = pn.CCP(2, 4, 2, seed=0, dtype=torch.float64)
+    before = [p.detach().clone() for p in net.parameters()]
+    z = torch.randn(16, 2, dtype=torch.float64)
+    seen = []
+    fit(net, z, z[:, 0] * z[:, 1], lr=0.1, steps=5, lr_schedule=lambda t: seen.append(t) or 0.0)
+    assert seen == [0, 1, 2, 3, 4]
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
+    h = fit(net, z, z[:, 0] * z[:, 1], optimizer="adam", lr=0.05, steps=200, lr_schedule="cosine")
+    assert h.last() < 1e-3 * h.train_loss[0]
+    with pytest.raises(ValueError, match="lr_schedule"):
+        fit(net, z, z[:, 0], steps=1, lr_schedule="linear")

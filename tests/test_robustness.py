@@ -294,3 +294,20 @@ def test_fit_passes_model_inputs_and_step_to_a_model_loss():
     )
     train_steps = [s for s, n in seen if n == 4]
     assert train_steps == [0, 1, 2]
+
+
+def test_tightness_per_layer_and_jacobian_paths_agree():
+    g = torch.Generator().manual_seed(3)
+    ws = [torch.randn(2, 7, 5, generator=g, dtype=torch.float64)] + [
+        torch.randn(2, 7, 7, generator=g, dtype=torch.float64) for _ in range(2)
+    ]
+    per = rb.ibp_tightness(ws, per_layer=True)
+    for k in range(3):
+        torch.testing.assert_close(per[k], rb.ibp_tightness(ws[: k + 1]))
+    torch.testing.assert_close(per[0], torch.ones(2, 7, dtype=torch.float64))
+    net = rb.relu_network([5, 16, 1], seed=0, dtype=torch.float64)
+    x = torch.randn(6, 5, dtype=torch.float64)
+    two = nn.Sequential(net, nn.Linear(1, 2).double())  # two outputs: the Jacobian path
+    with torch.no_grad():
+        two[1].weight.copy_(torch.tensor([[1.0], [0.0]], dtype=torch.float64))
+    torch.testing.assert_close(rb.input_jacobian_norms(two, x), rb.input_jacobian_norms(net, x))

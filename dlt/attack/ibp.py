@@ -108,7 +108,9 @@ def ibp_bounds(model: nn.Module, x: torch.Tensor, eps: float) -> Bounds:
     return Bounds(c - r, c + r)
 
 
-def ibp_tightness(weights: Sequence[torch.Tensor] | nn.Module) -> torch.Tensor:
+def ibp_tightness(
+    weights: Sequence[torch.Tensor] | nn.Module, *, per_layer: bool = False
+) -> torch.Tensor | list[torch.Tensor]:
     r"""The IBP tightness of a deep linear network, for each output coordinate.
 
     .. math:: \tau_i = \frac{\|(W_L \cdots W_1)_{i,:}\|_1}{(|W_L| \cdots |W_1|\,\mathbb 1)_i}
@@ -124,10 +126,13 @@ def ibp_tightness(weights: Sequence[torch.Tensor] | nn.Module) -> torch.Tensor:
     weights : sequence of Tensors of shape (..., n_l, n_{l-1}), or an nn.Sequential of nn.Linear
         The matrices :math:`W_1, \dots, W_L` in the order they are applied; leading batch
         dimensions (independent networks) broadcast.
+    per_layer : bool
+        Return the list of the tightness of every prefix :math:`W_l \cdots W_1`,
+        :math:`l = 1, \dots, L` (one pass over the layers) instead of the last one.
 
     Returns
     -------
-    Tensor of shape (..., n_L)
+    Tensor of shape (..., n_L), or a list of L Tensors of shapes (..., n_l)
 
     References
     ----------
@@ -156,6 +161,8 @@ def ibp_tightness(weights: Sequence[torch.Tensor] | nn.Module) -> torch.Tensor:
                 f"got shape {tuple(ws[i].shape)}"
             )
     prod, absprod = ws[0], ws[0].abs()
+    out = [prod.abs().sum(-1) / absprod.sum(-1)]
     for w in ws[1:]:
         prod, absprod = w @ prod, w.abs() @ absprod
-    return prod.abs().sum(-1) / absprod.sum(-1)
+        out.append(prod.abs().sum(-1) / absprod.sum(-1))
+    return out if per_layer else out[-1]

@@ -36,8 +36,9 @@ def input_jacobian_norms(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
     .. math:: \|J_x f(x_i)\|_F^2 = \sum_k \|\nabla_x f_k(x_i)\|_2^2
 
-    computed with ``torch.func`` (``vmap`` of ``jacrev``), one Jacobian per row, so the model
-    must treat rows independently (no batch normalization in training mode). For a scalar
+    computed with ``torch.func`` (``vmap`` of ``jacrev``), one Jacobian per row, or for a
+    model with one output per row by a single backward pass of the summed output; either way
+    the model must treat rows independently (no batch normalization in training mode). For a scalar
     output this is :math:`\|\nabla_x f(x_i)\|_2^2`, the quantity whose expectation at
     initialization :func:`dlt.theory.input_gradient_norm` gives.
 
@@ -69,7 +70,12 @@ def input_jacobian_norms(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return model(xi.unsqueeze(0)).squeeze(0)
 
     with torch.enable_grad():
-        jac = torch.func.vmap(torch.func.jacrev(one))(x)
+        xr = x.detach().requires_grad_(True)
+        out = model(xr)
+        if out.shape in ((x.shape[0],), (x.shape[0], 1)):
+            (jac,) = torch.autograd.grad(out.sum(), xr)  # rows are independent
+        else:
+            jac = torch.func.vmap(torch.func.jacrev(one))(x)
     return jac.detach().pow(2).flatten(1).sum(1)
 
 

@@ -10,8 +10,8 @@ the network's weights. The two models of the paper:
 - **NCP** (nested coupled CP): :math:`x_1 = A_1 z`, :math:`x_n = (A_n z) \odot (S_n x_{n-1}
   + b_n)`, :math:`f(z) = C x_N + \beta`.
 
-Biases of the linear maps of the input are left out, as in the paper's equations; they are
-absorbed by appending a constant 1 to :math:`z`.
+With ``bias=True`` (the default) each linear map of the input is affine, :math:`U_n z +
+b_n`, as the paper's implementation allows; ``bias=False`` keeps the equations above.
 """
 
 from __future__ import annotations
@@ -60,13 +60,15 @@ class CCP(_PolyNet):
         :math:`N \ge 1`.
     out_features : int
         Number of outputs.
+    bias : bool
+        Affine maps :math:`U_n z + b_n` of the input (:math:`b_n = 0` at initialization).
     seed : int or torch.Generator, optional
     dtype : torch.dtype, optional
 
     Notes
     -----
     Initialization: :math:`U_n` entries :math:`\mathcal N(0, 1/d)`, :math:`C` entries
-    :math:`\mathcal N(0, 1/k)`, :math:`\beta = 0`.
+    :math:`\mathcal N(0, 1/k)`, :math:`b_n = 0`, :math:`\beta = 0`.
 
     References
     ----------
@@ -77,7 +79,7 @@ class CCP(_PolyNet):
     --------
     >>> net = CCP(3, width=16, degree=4, out_features=1, seed=0)
     >>> net(torch.randn(5, 3)).shape, sum(p.numel() for p in net.parameters())
-    (torch.Size([5, 1]), 209)
+    (torch.Size([5, 1]), 273)
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class CCP(_PolyNet):
         degree: int,
         out_features: int = 1,
         *,
+        bias: bool = True,
         seed: int | torch.Generator | None = 0,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -97,6 +100,9 @@ class CCP(_PolyNet):
         out_features = check_int(out_features, "out_features", minimum=1)
         dtype = dtype or torch.get_default_dtype()
         g = generator(seed)
+        self.U_bias = (
+            nn.Parameter(torch.zeros(self.degree, self.width, dtype=dtype)) if bias else None
+        )
         self.U = _gauss(
             g, dtype, self.degree, self.width, self.in_features, std=1 / math.sqrt(self.in_features)
         )
@@ -106,6 +112,8 @@ class CCP(_PolyNet):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         z = self._check_z(z)
         proj = torch.einsum("nkd,bd->nbk", self.U, z)  # all N linear maps of z at once
+        if self.U_bias is not None:
+            proj = proj + self.U_bias.unsqueeze(1)
         x = proj[0]
         for n in range(1, self.degree):
             x = proj[n] * x + x
@@ -120,8 +128,8 @@ class NCP(_PolyNet):
 
     Parameters
     ----------
-    in_features, width, degree, out_features, seed, dtype
-        As in :class:`CCP`.
+    in_features, width, degree, out_features, bias, seed, dtype
+        As in :class:`CCP` (``bias``: affine maps :math:`A_n z + a_n`).
 
     Notes
     -----
@@ -147,6 +155,7 @@ class NCP(_PolyNet):
         degree: int,
         out_features: int = 1,
         *,
+        bias: bool = True,
         seed: int | torch.Generator | None = 0,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -158,6 +167,7 @@ class NCP(_PolyNet):
         dtype = dtype or torch.get_default_dtype()
         g = generator(seed)
         k, d, n = self.width, self.in_features, self.degree
+        self.A_bias = nn.Parameter(torch.zeros(n, k, dtype=dtype)) if bias else None
         self.A = _gauss(g, dtype, n, k, d, std=1 / math.sqrt(d))
         self.S = _gauss(g, dtype, n - 1, k, k, std=1 / math.sqrt(k))
         self.b = nn.Parameter(torch.ones(n - 1, k, dtype=dtype))
@@ -167,6 +177,8 @@ class NCP(_PolyNet):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         z = self._check_z(z)
         proj = torch.einsum("nkd,bd->nbk", self.A, z)
+        if self.A_bias is not None:
+            proj = proj + self.A_bias.unsqueeze(1)
         x = proj[0]
         for n in range(1, self.degree):
             x = proj[n] * (x @ self.S[n - 1].T + self.b[n - 1])

@@ -123,6 +123,7 @@ def fit(
     seed: int | torch.Generator | None = 0,
     progress: bool | None = None,
     full_loss: bool = True,
+    lr_schedule: str | Callable[[int], float] | None = None,
 ) -> History:
     r"""Train ``model`` on ``(X, y)`` and record its history.
 
@@ -167,6 +168,10 @@ def fit(
         Seed of the minibatch order.
     progress : bool, optional
         Force the progress bar on or off.
+    lr_schedule : {"cosine"} or callable ``step -> factor``, optional
+        Multiplies the learning rate of every parameter group at each step by a factor:
+        ``"cosine"`` is :math:`\tfrac12(1 + \cos(\pi t / T))` for ``steps`` :math:`= T`
+        (Loshchilov and Hutter's cosine annealing without restarts); ``None`` keeps it fixed.
     full_loss : bool
         With minibatches, the recorded training loss is the loss on all of ``X`` (one pass
         over the data per record); ``False`` records the loss of the current minibatch
@@ -218,6 +223,18 @@ def fit(
         opt = cls(groups(lr) if callable(groups) else params, lr=lr, weight_decay=weight_decay)  # type: ignore[call-arg]
     else:
         opt = optimizer(params)
+    if isinstance(lr_schedule, str):
+        check_choice(lr_schedule, "lr_schedule", ("cosine",))
+        total = max(steps, 1)
+
+        def schedule(t: int) -> float:
+            return 0.5 * (1 + math.cos(math.pi * t / total))
+
+    elif lr_schedule is None or callable(lr_schedule):
+        schedule = lr_schedule  # type: ignore[assignment]
+    else:
+        raise TypeError(f"lr_schedule must be 'cosine', a callable or None, got {lr_schedule!r}")
+    base_lrs = [group["lr"] for group in opt.param_groups]
     n = X.shape[0]
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", minimum=1)
@@ -271,6 +288,10 @@ def fit(
                 if stop is not None and stop(hist):
                     break
             value.backward()
+            if schedule is not None:
+                factor = float(schedule(step))
+                for group, base in zip(opt.param_groups, base_lrs, strict=True):
+                    group["lr"] = base * factor
             opt.step()
             if bar is not None:
                 bar.update(1)
