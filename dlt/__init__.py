@@ -12,6 +12,8 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.scaling` batch size: the exact risk of minibatch SGD, the critical batch size, noise scales
 - :mod:`dlt.grokking` modular arithmetic, the grokking network, Fourier spectra of embeddings, grokking times
 - :mod:`dlt.icl` in-context regression: prompts, attention models, GD constructions, Bayes predictors
+- :mod:`dlt.robustness` input gradients at initialization, FGSM and PGD, interval bounds, robust and certified accuracy
+- :mod:`dlt.polynomial` CCP and NCP polynomial networks, monomial features and polynomial regression, finite differences
 
 and the shared pieces under their own names: :mod:`dlt.data` (synthetic data),
 :mod:`dlt.nets` (networks), :mod:`dlt.train` (the one training loop), :mod:`dlt.check`
@@ -39,6 +41,8 @@ from . import (
     kernels,
     nets,
     ntk,
+    polynomial,
+    robustness,
     scaling,
     train,
 )
@@ -64,6 +68,8 @@ __all__ = [
     "kernels",
     "nets",
     "ntk",
+    "polynomial",
+    "robustness",
     "scaling",
     "setup",
     "train",

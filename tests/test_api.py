@@ -908,6 +908,143 @@ CASES.update(  # chapter 11
     }
 )
 
+
+# chapters 14 and 15: robustness and polynomial networks (one block)
+def _seq(dtype=torch.float64, widths=(3, 8, 2)):
+    return nets.relu_network(list(widths), "he", seed=0, dtype=dtype)
+
+
+def _lab(n=4):
+    return torch.tensor([0, 1, 0, 1][:n])
+
+
+CASES.update(
+    {
+        "dlt.data.digits.digits": Case(
+            lambda **kw: data.digits(**kw).X_test,
+            lambda: dict(test_fraction=0.5, seed=1, dtype=torch.float64),
+        ),
+        "dlt.data.digits.Digits": Case(
+            data.Digits,
+            lambda: dict(X_train=t64(2, 64), y_train=_lab(2), X_test=t64(2, 64), y_test=_lab(2)),
+            (),
+            "none",
+        ),
+        "dlt.attack.perturb.project": Case(
+            dlt.robustness.project, lambda: dict(delta=t64(4, 3), eps=0.5, norm="l2"), ("delta",)
+        ),
+        "dlt.attack.perturb.fgsm": Case(
+            lambda **kw: dlt.robustness.fgsm(_seq(kw["x"].dtype), **kw),
+            lambda: dict(x=t64(4, 3), y=_lab(), eps=0.1),
+            ("x",),
+        ),
+        "dlt.attack.perturb.pgd": Case(
+            lambda **kw: dlt.robustness.pgd(_seq(kw["x"].dtype), **kw),
+            lambda: dict(x=t64(4, 3), y=_lab(), eps=0.1, steps=3, seed=2),
+            ("x",),
+        ),
+        "dlt.attack.ibp.ibp_bounds": Case(
+            lambda **kw: dlt.robustness.ibp_bounds(_seq(kw["x"].dtype), **kw),
+            lambda: dict(x=t64(4, 3), eps=0.1),
+            ("x",),
+        ),
+        "dlt.attack.ibp.Bounds": Case(
+            dlt.robustness.Bounds, lambda: dict(lower=t64(2, 3), upper=t64(2, 3)), (), "none"
+        ),
+        "dlt.attack.ibp.ibp_tightness": Case(
+            lambda w1, w2: dlt.robustness.ibp_tightness([w1, w2]),
+            lambda: dict(w1=t64(5, 3), w2=t64(2, 5, seed=1)),
+        ),
+        "dlt.attack.losses.ramp": Case(
+            dlt.robustness.ramp, lambda: dict(step=5, eps=0.1, warmup=2, ramp_steps=6), (), "none"
+        ),
+        "dlt.attack.losses.worst_case_logits": Case(
+            dlt.robustness.worst_case_logits,
+            lambda: dict(lower=t64(4, 2), upper=t64(4, 2, seed=1), y=_lab()),
+            ("lower", "upper"),
+        ),
+        "dlt.attack.losses.CertifiedLoss": Case(
+            lambda x, **kw: dlt.robustness.CertifiedLoss(**kw)(
+                _seq(x.dtype), x, _lab(), 10
+            ).detach(),
+            lambda: dict(x=t64(4, 3), eps=0.1, warmup=0, ramp_steps=5),
+        ),
+        "dlt.attack.losses.AdversarialLoss": Case(
+            lambda x, **kw: dlt.robustness.AdversarialLoss(**kw)(
+                _seq(x.dtype), x, _lab(), 10
+            ).detach(),
+            lambda: dict(x=t64(4, 3), eps=0.1, steps=2),
+        ),
+        "dlt.theory.robustness.relu_input_gradient_norm": Case(
+            dlt.robustness.relu_input_gradient_norm,
+            lambda: dict(gains=torch.tensor([2.0, 2.0, 1.0], dtype=torch.float64), d_out=2),
+            ("gains",),
+        ),
+        "dlt.theory.robustness.input_gradient_norm": Case(
+            dlt.robustness.input_gradient_norm, lambda: dict(depth=3, sigma_w=1.0), (), "none"
+        ),
+        "dlt.theory.robustness.ibp_tightness_at_init": Case(
+            dlt.robustness.ibp_tightness_at_init, lambda: dict(width=64, depth=3), (), "none"
+        ),
+        "dlt.measure.robust.input_jacobian_norms": Case(
+            lambda **kw: dlt.robustness.input_jacobian_norms(_seq(kw["x"].dtype), **kw),
+            lambda: dict(x=t64(4, 3)),
+            ("x",),
+        ),
+        "dlt.measure.robust.robust_accuracy": Case(
+            lambda **kw: dlt.robustness.robust_accuracy(_seq(kw["x"].dtype), **kw),
+            lambda: dict(x=t64(4, 3), y=_lab(), eps=0.1, steps=2),
+            ("x",),
+            "none",
+        ),
+        "dlt.measure.robust.certified_accuracy": Case(
+            lambda **kw: dlt.robustness.certified_accuracy(_seq(kw["x"].dtype), **kw),
+            lambda: dict(x=t64(4, 3), y=_lab(), eps=0.1),
+            ("x",),
+            "none",
+        ),
+        "dlt.nets.sequential.relu_network": Case(
+            lambda x, **kw: nets.relu_network(**kw, dtype=x.dtype)(x).detach(),
+            lambda: dict(x=t64(4, 3), widths=[3, 8, 2], sigma_w="lecun", seed=1),
+        ),
+        "dlt.nets.polynomial.CCP": Case(
+            lambda z, **kw: dlt.polynomial.CCP(**kw, dtype=z.dtype)(z).detach(),
+            lambda: dict(z=t64(4, 3), in_features=3, width=5, degree=3, seed=1),
+            ("z",),
+        ),
+        "dlt.nets.polynomial.NCP": Case(
+            lambda z, **kw: dlt.polynomial.NCP(**kw, dtype=z.dtype)(z).detach(),
+            lambda: dict(z=t64(4, 3), in_features=3, width=5, degree=3, seed=1),
+            ("z",),
+        ),
+        "dlt.solve.polynomial.monomial_exponents": Case(
+            dlt.polynomial.monomial_exponents, lambda: dict(d=3, degree=2), (), "none"
+        ),
+        "dlt.solve.polynomial.monomial_features": Case(
+            dlt.polynomial.monomial_features, lambda: dict(z=t64(4, 3), degree=2), ("z",)
+        ),
+        "dlt.solve.polynomial.polynomial_fit": Case(
+            lambda **kw: dlt.polynomial.polynomial_fit(**kw).coef,
+            lambda: dict(z=t64(12, 2), y=t64(12, seed=1), degree=2),
+            ("z", "y"),
+        ),
+        "dlt.solve.polynomial.PolynomialFit": Case(
+            lambda z, **kw: dlt.polynomial.PolynomialFit(**kw).predict(z),
+            lambda: dict(
+                z=t64(4, 1),
+                exponents=torch.tensor([[0], [1]]),
+                coef=torch.tensor([1.0, 2.0], dtype=torch.float64),
+                train_mse=0.0,
+            ),
+        ),
+        "dlt.theory.finite_differences.finite_differences": Case(
+            lambda **kw: dlt.polynomial.finite_differences(lambda x: x[:, 0] ** 2, **kw),
+            lambda: dict(x0=t64(2), direction=t64(2, seed=1), max_order=3, h=0.5),
+            ("x0", "direction"),
+        ),
+    }
+)
+
 # Public callables that are not functions of data: their behaviour is tested in their own files.
 EXEMPT = {
     "dlt.core.activations.Activation": "a registry record; its entries are tested in test_kernels.py",

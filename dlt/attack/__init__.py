@@ -6,3 +6,24 @@ losses built from them (adversarial and IBP-certified training losses, which the
 loop of :mod:`dlt.train` takes like any other loss). Robust and certified accuracy, which
 read a trained model, are measurements (:mod:`dlt.measure`) built on these.
 """
+
+from .ibp import Bounds, ibp_bounds, ibp_tightness
+from .losses import AdversarialLoss, CertifiedLoss, ramp, worst_case_logits
+from .perturb import NORMS, fgsm, pgd, project
+
+__all__ = [
+    # attacks
+    "fgsm",
+    "pgd",
+    "project",
+    "NORMS",
+    # interval bounds
+    "Bounds",
+    "ibp_bounds",
+    "ibp_tightness",
+    # training losses
+    "worst_case_logits",
+    "CertifiedLoss",
+    "AdversarialLoss",
+    "ramp",
+]

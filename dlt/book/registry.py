@@ -128,6 +128,17 @@ FACES: tuple[Face, ...] = (
         "In-context learning",
         "in-context regression: prompts, attention models, GD constructions, Bayes predictors",
     ),
+    Face(
+        "robustness",
+        "Robustness",
+        "input gradients at initialization, FGSM and PGD, interval bounds, robust and certified accuracy",
+    ),
+    Face(
+        "polynomial",
+        "Polynomial networks",
+        "CCP and NCP polynomial networks, monomial features and polynomial regression, finite differences",
+        exclude=("digits", "Digits"),
+    ),
 )
 
 _I, _II, _III, _IV, _V, _VI, _VII = PARTS
@@ -262,10 +273,18 @@ CHAPTERS: tuple[Chapter, ...] = (
         "Robustness: width, depth and initialization",
         _VI,
         ("robustness",),
-        "",
-        written=False,
+        "the expected input-gradient norm of random ReLU networks follows its closed form (depth-neutral under He, halving per layer under LeCun); FGSM moves a linear score by eps ||w||_1; on the 8x8 digits PGD breaks accurate networks, width helps at depth 2, and depth does not help under LeCun after Adam training; IBP bounds are sound, their tightness decays by (1/2) ln(pi/(2n)) per layer at initialization and IBP training makes them tight and certifies half of the test digits at eps = 0.1, at a price of 6 to 7 points of clean accuracy after 250 steps (2 after 500)",
+        tests=("test_robustness.py",),
     ),
-    Chapter(15, "15_polynomial", "Polynomial networks", _VI, ("polynomial",), "", written=False),
+    Chapter(
+        15,
+        "15_polynomial",
+        "Polynomial networks",
+        _VI,
+        ("polynomial",),
+        "a CCP of degree 4 learns a random degree-4 polynomial in d = 3 to a relative test error below 1e-6, the degree-3 CCP stops at the best degree-3 polynomial computed by least squares, and a ReLU network with five times the parameters is 1e5 to 1e7 times worse; finite differences of order N + 1 of trained and untrained CCPs vanish to rounding in float64; on the digits a CCP without activations is as accurate as a ReLU network of similar size (98%); at initialization its output grows with the degree as q (1 + q)^(N-1)",
+        tests=("test_polynomial.py",),
+    ),
     Chapter(
         16,
         "16_white_box",

@@ -4,6 +4,7 @@ Every generator draws on the CPU in float64 from an explicit ``seed`` and then m
 result to ``device``; label noise is a standard deviation named ``noise``.
 """
 
+from .digits import Digits, digits
 from .inputs import circle, gaussian_mixture, sphere, teacher_regression
 from .linear import gaussian_linear_regression
 from .masked_prompts import MixturePrompts, linear_prompts, sample_task_mixture
@@ -41,4 +42,7 @@ __all__ = [
     "prompt_parts",
     "sample_task_mixture",
     "linear_prompts",
+    # real data: scikit-learn's 8x8 digits
+    "digits",
+    "Digits",
 ]

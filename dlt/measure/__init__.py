@@ -18,6 +18,7 @@ from .margins import margin
 from .ntk import empirical_ntk, kernel_distance
 from .perturbation import Sharpness, posterior_errors, sharpness
 from .ranking import KendallTau, kendall_tau
+from .robust import certified_accuracy, input_jacobian_norms, robust_accuracy
 from .tracking import SharpnessCallback, full_hessian, output_jacobian
 
 __all__ = [
@@ -52,4 +53,8 @@ __all__ = [
     "fourier_power",
     "top_frequency_share",
     "grokking_time",
+    # robustness: input Jacobians, robust and certified accuracy
+    "input_jacobian_norms",
+    "robust_accuracy",
+    "certified_accuracy",
 ]

@@ -17,6 +17,8 @@ from .icl_attention import LinearSelfAttention, SoftmaxTransformer
 from .mlp import MLP, Layer, Trace
 from .modular import ModularMLP
 from .parameterization import PARAMETERIZATIONS, layer_scales
+from .polynomial import CCP, NCP
+from .sequential import INITS, relu_network
 from .wrappers import Linearized, OutputScaled, linearize
 
 __all__ = [
@@ -37,4 +39,9 @@ __all__ = [
     "Linearized",
     "linearize",
     "OutputScaled",
+    # plain ReLU networks (IBP-ready) and polynomial networks
+    "relu_network",
+    "INITS",
+    "CCP",
+    "NCP",
 ]

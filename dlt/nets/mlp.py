@@ -357,6 +357,27 @@ class MLP(nn.Module):
             )
         return ntk(x1, x2, self.depth, self.sigma_w, self.sigma_b, activation=self.activation)
 
+    def input_gradient_norm(self) -> float:
+        r"""Expected :math:`\|J_x f\|_F^2` at initialization (ReLU; :func:`dlt.theory.relu_input_gradient_norm`).
+
+        The gains are fan-in times the variance of the effective weights (std times
+        multiplier) of each layer of this parameterization.
+
+        Examples
+        --------
+        >>> MLP([10, 512, 512, 1], parameterization="standard", sigma_w=2**0.5).input_gradient_norm()
+        2.0
+        """
+        from ..theory.robustness import relu_input_gradient_norm
+
+        if self.activation != "relu" or self.depth < 1:
+            raise ValueError("the closed-form input-gradient norm is for ReLU and depth >= 1")
+        gains = [
+            f * (s.weight_std * s.weight_multiplier) ** 2
+            for f, s in zip(self.widths[:-1], self.scales, strict=True)
+        ]
+        return round(float(relu_input_gradient_norm(gains, d_out=self.widths[-1])), 12)
+
     def _check_gaussian_readout(self) -> None:
         if self.parameterization not in ("ntk", "standard"):
             raise ValueError(

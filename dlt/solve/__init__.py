@@ -16,6 +16,7 @@ from .margins import (
     max_margin_linf_spread,
     min_l1_interpolator,
 )
+from .polynomial import PolynomialFit, monomial_exponents, monomial_features, polynomial_fit
 
 __all__ = [
     "min_norm_interpolator",
@@ -29,4 +30,9 @@ __all__ = [
     "max_margin_linf",
     "max_margin_linf_spread",
     "min_l1_interpolator",
+    # polynomial regression
+    "monomial_exponents",
+    "monomial_features",
+    "polynomial_fit",
+    "PolynomialFit",
 ]

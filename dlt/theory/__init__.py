@@ -15,7 +15,9 @@ from .bounds import (
     pac_bayes_kl_bound,
     vc_bound,
 )
+from .finite_differences import finite_differences
 from .kl import gaussian_kl, kl, kl_inverse
+from .robustness import ibp_tightness_at_init, input_gradient_norm, relu_input_gradient_norm
 
 __all__ = [
     # generalization bounds
@@ -27,4 +29,9 @@ __all__ = [
     "pac_bayes_bound",
     "PacBayesBound",
     "vc_bound",
+    # robustness at initialization; finite differences (polynomial degree)
+    "input_gradient_norm",
+    "relu_input_gradient_norm",
+    "ibp_tightness_at_init",
+    "finite_differences",
 ]

@@ -135,6 +135,7 @@ def fit(
     seed: int | torch.Generator | None = 0,
     progress: bool | None = None,
     full_loss: bool = True,
+    lr_schedule: str | Callable[[int], float] | None = None,
 ) -> History:
     r"""Train ``model`` on ``(X, y)`` and record its history.
 
@@ -150,6 +151,10 @@ def fit(
     y : Tensor of shape (n, ...)
         Targets.
     loss : {"mse", "cross_entropy", "logistic"} or callable ``(output, y) -> scalar``
+        A callable with the attribute ``takes_model = True`` is called instead as
+        ``loss(model, x, y, step)`` with the batch's inputs and the step number: losses that
+        attack or bound the model's inputs (:class:`dlt.attack.AdversarialLoss`,
+        :class:`dlt.attack.CertifiedLoss`) and losses with a schedule use it.
     optimizer : {"sgd", "adam", "adamw"} or callable ``params -> torch.optim.Optimizer``
     lr : float
         Learning rate (> 0), used with a named optimizer. A model with a ``param_groups(lr)``
@@ -175,6 +180,10 @@ def fit(
         Seed of the minibatch order.
     progress : bool, optional
         Force the progress bar on or off.
+    lr_schedule : {"cosine"} or callable ``step -> factor``, optional
+        Multiplies the learning rate of every parameter group at each step by a factor:
+        ``"cosine"`` is :math:`\tfrac12(1 + \cos(\pi t / T))` for ``steps`` :math:`= T`
+        (Loshchilov and Hutter's cosine annealing without restarts); ``None`` keeps it fixed.
     full_loss : bool
         With minibatches, the recorded training loss is the loss on all of ``X`` (one pass
         over the data per record); ``False`` records the loss of the current minibatch
@@ -206,6 +215,16 @@ def fit(
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"y must have {X.shape[0]} rows to match X, got shape {tuple(y.shape)}")
     loss_fn = LOSSES[check_choice(loss, "loss", tuple(LOSSES))] if isinstance(loss, str) else loss
+    if not callable(loss_fn):
+        raise TypeError(f"loss must be a name of {sorted(LOSSES)} or a callable, got {loss!r}")
+    takes_model = bool(getattr(loss_fn, "takes_model", False))
+    current_step = 0
+
+    def evaluate(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        if takes_model:
+            return loss_fn(model, xb, yb, current_step)  # type: ignore[call-arg,arg-type]
+        return loss_fn(model(xb), yb)
+
     steps = check_int(steps, "steps", minimum=0)
     lr = check_positive(lr, "lr")
     weight_decay = check_nonnegative(weight_decay, "weight_decay")
@@ -216,6 +235,18 @@ def fit(
         opt = cls(groups(lr) if callable(groups) else params, lr=lr, weight_decay=weight_decay)  # type: ignore[call-arg]
     else:
         opt = optimizer(params)
+    if isinstance(lr_schedule, str):
+        check_choice(lr_schedule, "lr_schedule", ("cosine",))
+        total = max(steps, 1)
+
+        def schedule(t: int) -> float:
+            return 0.5 * (1 + math.cos(math.pi * t / total))
+
+    elif lr_schedule is None or callable(lr_schedule):
+        schedule = lr_schedule  # type: ignore[assignment]
+    else:
+        raise TypeError(f"lr_schedule must be 'cosine', a callable or None, got {lr_schedule!r}")
+    base_lrs = [group["lr"] for group in opt.param_groups]
     n = X.shape[0]
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", minimum=1)
@@ -231,8 +262,8 @@ def fit(
         with torch.no_grad():
             if batches is not None and not full_loss:
                 idx = next(batches).to(X.device)
-                return float(loss_fn(model(X[idx]), y[idx]))
-            return float(loss_fn(model(X), y))
+                return float(evaluate(X[idx], y[idx]))
+            return float(evaluate(X, y))
 
     def log(step: int, value: float) -> None:
         hist.step.append(step)
@@ -258,7 +289,8 @@ def fit(
                 idx = next(batches).to(X.device)
                 xb, yb = X[idx], y[idx]
             opt.zero_grad(set_to_none=True)
-            value = loss_fn(model(xb), yb)
+            current_step = step
+            value = evaluate(xb, yb)
             if step % every == 0:
                 current = float(value.detach())  # one host sync per record, not per step
                 log(step, current if batch_size is None or not full_loss else loss_on_data())
@@ -268,6 +300,10 @@ def fit(
                 if stop is not None and stop(hist):
                     break
             value.backward()
+            if schedule is not None:
+                factor = float(schedule(step))
+                for group, base in zip(opt.param_groups, base_lrs, strict=True):
+                    group["lr"] = base * factor
             opt.step()
             if bar is not None:
                 bar.update(1)
