@@ -7,7 +7,8 @@ This drops repeated identical inline scripts from each page.
 
 It also puts the book's version (from git tags, as the package's) in the page footer and on the
 PDF's title page, and makes the explorers print: in the LaTeX/PDF build an explorer (the HTML
-output of ``dlt.viz.explore``) shows its first frame, followed by a line saying where the live
+output of ``dlt.viz.explore``) shows the frame it opens on (its ``start``: the one the text
+discusses), followed by a line naming that frame's slider values and saying where the live
 version is, the chapter's page in the published book (derived from ``repository.url``).
 """
 
@@ -15,6 +16,7 @@ import base64
 import json
 import re
 import sys
+from html import unescape as html_unescape
 from pathlib import Path
 
 from docutils import nodes
@@ -148,6 +150,21 @@ def _explorer_first_frames(app, docname, source):
         source[0] = json.dumps(nb)
 
 
+_SLIDER = re.compile(
+    r'<input type="range" class="dlt-explorer-slider" aria-label="([^"]+)"[^>]*?'
+    r'value="(\d+)" data-values="([^"]+)"'
+)
+
+
+def _slider_positions(text):
+    """Each slider of an explorer's HTML with the value it opens on (the printed frame's)."""
+    out = []
+    for name, index, values in _SLIDER.findall(text):
+        labels = json.loads(html_unescape(values))
+        out.append((html_unescape(name), labels[int(index)]))
+    return out
+
+
 def _docname_of(env, node):
     """The chapter a node comes from (the LaTeX builder inlines every chapter into one tree)."""
     while node is not None:
@@ -161,7 +178,7 @@ def _docname_of(env, node):
 
 
 class ExplorerLiveLine(SphinxPostTransform):
-    """In the PDF, say under each explorer's first frame where its sliders are live.
+    """In the PDF, say under each explorer's printed frame which it is and where its sliders are live.
 
     Runs before myst-nb's SelectMimeType (priority 4), while the output still holds its HTML.
     """
@@ -182,14 +199,16 @@ class ExplorerLiveLine(SphinxPostTransform):
             if not html or _EXPLORER not in html[0].astext():
                 continue
             text = html[0].astext()
-            sliders = re.findall(r'aria-label="([^"]+)"', text)
+            sliders = _slider_positions(text)
             frames = text.count('class="dlt-explorer-frame"')
             source = _docname_of(self.env, bundle) or self.env.docname
             page = base + source + ".html" if base else ""
             para = nodes.paragraph(classes=["dlt-explorer-note"])
+            at = ", ".join(f"{name} = {value}" for name, value in sliders)
             para += nodes.emphasis(
-                text=f"Interactive figure, first of its {frames} frames: move its sliders "
-                f"({', '.join(sliders)}) in the online book" + (", " if page else ".")
+                text=f"Interactive figure, printed at {at}, one of its {frames} frames: move its "
+                f"sliders ({', '.join(n for n, _ in sliders)}) in the online book"
+                + (", " if page else ".")
             )
             if page:
                 para += nodes.reference("", page, refuri=page)
@@ -198,13 +217,15 @@ class ExplorerLiveLine(SphinxPostTransform):
 
 
 def _static(app, config):
-    """The book's own CSS (_ext/static/dlt.css: code and check lines readable whole)."""
+    """The book's own CSS and JS (_ext/static: code, check lines and equations readable whole at
+    every width; the sidebar toggles working)."""
     config.html_static_path = [*config.html_static_path, str(Path(__file__).parent / "static")]
 
 
 def setup(app):
     app.connect("config-inited", _static)
     app.add_css_file("dlt.css")
+    app.add_js_file("dlt.js")  # the sidebar toggles of the two themes (see static/dlt.js)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("config-inited", _configure)
     app.connect("source-read", _explorer_first_frames)

@@ -1,7 +1,7 @@
 """The PDF book (`make pdf` builds _build/latex/book.pdf, then runs this file).
 
 Read with poppler's `pdfinfo` and `pdftotext` (Debian's poppler-utils): a plausible page count,
-every chapter's title and the bibliography present, explorers printed as their first frame with
+every chapter's title and the bibliography present, explorers printed as the frame they open on with
 the line that says where they are live, and nothing left unrendered: no raw TeX (`\\begin`, `$$`,
 `\\frac`), no `??` of an unresolved reference or citation, no Python object repr in place of a
 figure.
@@ -95,14 +95,14 @@ def test_nothing_left_unrendered(text):
     assert "<IPython.core.display" not in text and "<Figure size" not in text
 
 
-def test_explorers_print_their_first_frame_and_where_they_are_live(text):
+def test_explorers_print_their_start_frame_and_where_they_are_live(text):
     explorers = 0
     for nb in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
         outputs = [o for c in json.loads(nb.read_text())["cells"] for o in c.get("outputs", [])]
         explorers += sum(
             'class=\\"dlt-explorer\\"' in json.dumps(o.get("data", {})) for o in outputs
         )
-    lines = _norm(text).count("interactive figure, first of its")
+    lines = _norm(text).count("interactive figure, printed at ")
     assert lines == explorers > 0, f"{lines} explorer lines for {explorers} explorers"
     assert "github.io/" in text
 
