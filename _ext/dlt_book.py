@@ -9,7 +9,9 @@ It also puts the book's version (from git tags, as the package's) in the page fo
 PDF's title page, and makes the explorers print: in the LaTeX/PDF build an explorer (the HTML
 output of ``dlt.viz.explore``) shows the frame it opens on (its ``start``: the one the text
 discusses), followed by a line naming that frame's slider values and saying where the live
-version is, the chapter's page in the published book (derived from ``repository.url``).
+version is, the chapter's page in the published book (derived from ``repository.url``); and
+prints the exercises' solutions at the end of their chapter instead of under each exercise
+(the HTML keeps them in dropdowns).
 """
 
 import base64
@@ -216,6 +218,44 @@ class ExplorerLiveLine(SphinxPostTransform):
             bundle.parent.insert(bundle.parent.index(bundle) + 1, para)
 
 
+class SolutionsAtChapterEnd(SphinxPostTransform):
+    """In the PDF, print each chapter's exercise solutions at the end of the chapter.
+
+    The HTML keeps each solution in a closed dropdown under its exercise; paper cannot close a
+    dropdown, so the LaTeX build moves the solutions (sphinx-exercise's ``solution_node``, titled
+    "Solution to Exercise k.n") in their order into a last section "Solutions" of their
+    chapter, and leaves under each exercise a line saying where its solution is. Runs after
+    sphinx-exercise has numbered and titled them (its post-transforms run at 20-22).
+    """
+
+    default_priority = 30
+    formats = ("latex",)
+
+    def run(self, **kwargs):
+        from sphinx_exercise.nodes import solution_node
+
+        chapters: dict[int, tuple[nodes.section, list]] = {}
+        for solution in list(self.document.findall(solution_node)):
+            doc = _docname_of(self.env, solution)
+            chapter, node = None, solution.parent
+            while node is not None:  # the outermost section that comes from the same page
+                if isinstance(node, nodes.section) and _docname_of(self.env, node) == doc:
+                    chapter = node
+                node = node.parent
+            if chapter is None:
+                continue
+            chapters.setdefault(id(chapter), (chapter, []))[1].append(solution)
+        for chapter, solutions in chapters.values():
+            section = nodes.section(ids=[f"dlt-solutions-{len(self.document.ids)}"])
+            section += nodes.title(text="Solutions")
+            for solution in solutions:
+                pointer = nodes.paragraph(classes=["dlt-solution-pointer"])
+                pointer += nodes.emphasis(text="The solution is at the end of the chapter.")
+                solution.parent.replace(solution, pointer)
+                section += solution
+            chapter += section
+
+
 def _static(app, config):
     """The book's own CSS and JS (_ext/static: code, check lines and equations readable whole at
     every width; the sidebar toggles working)."""
@@ -230,4 +270,5 @@ def setup(app):
     app.connect("config-inited", _configure)
     app.connect("source-read", _explorer_first_frames)
     app.add_post_transform(ExplorerLiveLine)
+    app.add_post_transform(SolutionsAtChapterEnd)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -128,3 +128,20 @@ def test_chapters_are_numbered_as_on_the_web(text):
         doc for doc in others if re.search(rf"chapter \d+\. {re.escape(_norm(_title(doc)))}", body)
     ]
     assert not unnumbered, f"front or back matter numbered as chapters: {unnumbered}"
+
+
+def test_solutions_are_printed_at_the_end_of_their_chapter(text):
+    """Paper cannot close a dropdown: each solution sits in its chapter's last section,
+    "Solutions", and its exercise says so, instead of the solution printed under it."""
+    body = _norm(text)
+    pointers = body.count("the solution is at the end of the chapter.")
+    solutions = re.findall(r"solution to exercise (\d+)\.\d+(?:\.\d+)?", body)
+    assert solutions and pointers == len(solutions), (
+        f"{pointers} exercises point to the end of the chapter, {len(solutions)} solutions"
+    )
+    for chapter in sorted(set(solutions), key=int):
+        heading = re.search(rf"\b{chapter}\.\d+\.? solutions ", body)
+        first = body.find(f"solution to exercise {chapter}.")
+        assert heading and heading.start() < first, (
+            f"chapter {chapter}: a solution is printed before its chapter's Solutions section"
+        )
