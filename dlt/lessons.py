@@ -1,6 +1,6 @@
 """Face: Lessons: student copies and nbgrader notebooks from sources with solutions, task checks.
 
-Defined in :mod:`dlt.book.lessons` and :mod:`dlt.book.tasks` (the check cells), kind ``book``;
+Defined in ``dlt.book.lessons`` and ``dlt.book.tasks`` (the check cells), kind ``book``;
 this module only re-exports them.
 """
 

@@ -1,7 +1,7 @@
 """Face: Figures and explorers: the book's one style, sharp figures, sliders live or pre-computed.
 
-Defined in :mod:`dlt.book.figures` (style and sharp figures), :mod:`dlt.book.explorer`
-(explorers, live and pre-computed) and :mod:`dlt.book.explorer_html` (the pre-computed
+Defined in ``dlt.book.figures`` (style and sharp figures), ``dlt.book.explorer``
+(explorers, live and pre-computed) and ``dlt.book.explorer_html`` (the pre-computed
 explorer's HTML), kind ``book``; this module only re-exports them.
 """
 
