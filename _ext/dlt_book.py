@@ -7,8 +7,11 @@ This drops repeated identical inline scripts from each page.
 
 It also puts the book's version (from git tags, as the package's) in the page footer and on the
 PDF's title page, and makes the explorers print: in the LaTeX/PDF build an explorer (the HTML
-output of ``dlt.viz.explore``) shows its first frame, followed by a line saying where the live
-version is, the chapter's page in the published book (derived from ``repository.url``).
+output of ``dlt.viz.explore``) shows the frame it opens on (its ``start``: the one the text
+discusses), followed by a line naming that frame's slider values and saying where the live
+version is, the chapter's page in the published book (derived from ``repository.url``); and
+prints the exercises' solutions at the end of their chapter instead of under each exercise
+(the HTML keeps them in dropdowns).
 
 And it stops the build when a chapter's explorer has lost its frames: a cell that calls
 ``explore(`` must carry the pre-computed explorer (one frame per point of its slider grid), not,
@@ -19,6 +22,7 @@ import base64
 import json
 import re
 import sys
+from html import unescape as html_unescape
 from pathlib import Path
 
 from docutils import nodes
@@ -209,6 +213,21 @@ def _explorers_have_frames(app, docname, source):
         )
 
 
+_SLIDER = re.compile(
+    r'<input type="range" class="dlt-explorer-slider" aria-label="([^"]+)"[^>]*?'
+    r'value="(\d+)" data-values="([^"]+)"'
+)
+
+
+def _slider_positions(text):
+    """Each slider of an explorer's HTML with the value it opens on (the printed frame's)."""
+    out = []
+    for name, index, values in _SLIDER.findall(text):
+        labels = json.loads(html_unescape(values))
+        out.append((html_unescape(name), labels[int(index)]))
+    return out
+
+
 def _docname_of(env, node):
     """The chapter a node comes from (the LaTeX builder inlines every chapter into one tree)."""
     while node is not None:
@@ -222,7 +241,7 @@ def _docname_of(env, node):
 
 
 class ExplorerLiveLine(SphinxPostTransform):
-    """In the PDF, say under each explorer's first frame where its sliders are live.
+    """In the PDF, say under each explorer's printed frame which it is and where its sliders are live.
 
     Runs before myst-nb's SelectMimeType (priority 4), while the output still holds its HTML.
     """
@@ -243,14 +262,16 @@ class ExplorerLiveLine(SphinxPostTransform):
             if not html or _EXPLORER not in html[0].astext():
                 continue
             text = html[0].astext()
-            sliders = re.findall(r'aria-label="([^"]+)"', text)
+            sliders = _slider_positions(text)
             frames = text.count('class="dlt-explorer-frame"')
             source = _docname_of(self.env, bundle) or self.env.docname
             page = base + source + ".html" if base else ""
             para = nodes.paragraph(classes=["dlt-explorer-note"])
+            at = ", ".join(f"{name} = {value}" for name, value in sliders)
             para += nodes.emphasis(
-                text=f"Interactive figure, first of its {frames} frames: move its sliders "
-                f"({', '.join(sliders)}) in the online book" + (", " if page else ".")
+                text=f"Interactive figure, printed at {at}, one of its {frames} frames: move its "
+                f"sliders ({', '.join(n for n, _ in sliders)}) in the online book"
+                + (", " if page else ".")
             )
             if page:
                 para += nodes.reference("", page, refuri=page)
@@ -258,17 +279,58 @@ class ExplorerLiveLine(SphinxPostTransform):
             bundle.parent.insert(bundle.parent.index(bundle) + 1, para)
 
 
+class SolutionsAtChapterEnd(SphinxPostTransform):
+    """In the PDF, print each chapter's exercise solutions at the end of the chapter.
+
+    The HTML keeps each solution in a closed dropdown under its exercise; paper cannot close a
+    dropdown, so the LaTeX build moves the solutions (sphinx-exercise's ``solution_node``, titled
+    "Solution to Exercise k.n") in their order into a last section "Solutions" of their
+    chapter, and leaves under each exercise a line saying where its solution is. Runs after
+    sphinx-exercise has numbered and titled them (its post-transforms run at 20-22).
+    """
+
+    default_priority = 30
+    formats = ("latex",)
+
+    def run(self, **kwargs):
+        from sphinx_exercise.nodes import solution_node
+
+        chapters: dict[int, tuple[nodes.section, list]] = {}
+        for solution in list(self.document.findall(solution_node)):
+            doc = _docname_of(self.env, solution)
+            chapter, node = None, solution.parent
+            while node is not None:  # the outermost section that comes from the same page
+                if isinstance(node, nodes.section) and _docname_of(self.env, node) == doc:
+                    chapter = node
+                node = node.parent
+            if chapter is None:
+                continue
+            chapters.setdefault(id(chapter), (chapter, []))[1].append(solution)
+        for chapter, solutions in chapters.values():
+            section = nodes.section(ids=[f"dlt-solutions-{len(self.document.ids)}"])
+            section += nodes.title(text="Solutions")
+            for solution in solutions:
+                pointer = nodes.paragraph(classes=["dlt-solution-pointer"])
+                pointer += nodes.emphasis(text="The solution is at the end of the chapter.")
+                solution.parent.replace(solution, pointer)
+                section += solution
+            chapter += section
+
+
 def _static(app, config):
-    """The book's own CSS (_ext/static/dlt.css: code and check lines readable whole)."""
+    """The book's own CSS and JS (_ext/static: code, check lines and equations readable whole at
+    every width; the sidebar toggles working)."""
     config.html_static_path = [*config.html_static_path, str(Path(__file__).parent / "static")]
 
 
 def setup(app):
     app.connect("config-inited", _static)
     app.add_css_file("dlt.css")
+    app.add_js_file("dlt.js")  # the sidebar toggles of the two themes (see static/dlt.js)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("config-inited", _configure)
     app.connect("source-read", _explorers_have_frames)
     app.connect("source-read", _explorer_first_frames)
     app.add_post_transform(ExplorerLiveLine)
+    app.add_post_transform(SolutionsAtChapterEnd)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

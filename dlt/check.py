@@ -1,6 +1,6 @@
 """Face: Executable claims: a chapter's checks, their verdicts and the claims they record.
 
-Defined in :mod:`dlt.book.check`, kind ``book``; this module only re-exports it.
+Defined in ``dlt.book.check``, kind ``book``; this module only re-exports it.
 """
 
 from .book.check import (

@@ -1,6 +1,6 @@
 """Face: The ``dlt`` command: list and run chapters with papermill, build lessons.
 
-Defined in :mod:`dlt.book.cli`, kind ``book``; this module only re-exports it.
+Defined in ``dlt.book.cli``, kind ``book``; this module only re-exports it.
 """
 
 from .book.cli import (

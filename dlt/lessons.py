@@ -1,6 +1,7 @@
 """Face: Lessons: student copies and nbgrader notebooks from sources with solutions, task checks.
 
-Defined in :mod:`dlt.book.lessons`, kind ``book``; this module only re-exports it.
+Defined in ``dlt.book.lessons`` and ``dlt.book.tasks`` (the check cells), kind ``book``;
+this module only re-exports them.
 """
 
 from .book.lessons import (
@@ -24,6 +25,7 @@ from .book.lessons import (
     task_check,
     unsolve_task,
 )
+from .book.tasks import LibraryCallError, without
 
 __all__ = [
     "BEGIN_SOLUTION",
@@ -45,4 +47,6 @@ __all__ = [
     "render",
     "build",
     "task_check",
+    "without",
+    "LibraryCallError",
 ]

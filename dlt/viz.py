@@ -1,17 +1,13 @@
 """Face: Figures and explorers: the book's one style, sharp figures, sliders live or pre-computed.
 
-Defined in :mod:`dlt.book.viz`, kind ``book``; this module only re-exports it.
+Defined in ``dlt.book.figures`` (style and sharp figures), ``dlt.book.explorer``
+(explorers, live and pre-computed) and ``dlt.book.explorer_html`` (the pre-computed
+explorer's HTML), kind ``book``; this module only re-exports them.
 """
 
-from .book.viz import (
-    COLORS,
-    explore,
-    figure_png,
-    save,
-    show_sharp,
-    static_explorer_html,
-    use_style,
-)
+from .book.explorer import explore
+from .book.explorer_html import static_explorer_html
+from .book.figures import COLORS, figure_png, save, show_sharp, use_style
 
 __all__ = [
     "COLORS",

@@ -5,8 +5,13 @@
    the source with only task k's solutions removed fails exactly at task k's check (so each
    check catches its own unsolved task, not a later one).
 3. The student copy holds no line of any solution or hidden-test region, and is up to date.
+4. Lessons cannot be passed by calling the library: for every task whose answer a library
+   function computes, an answer that only calls it (DELEGATES) passes the task's visible
+   checks and fails its hidden test, which runs the student's code under
+   ``dlt.lessons.without(...)``; every task statement says which calls are allowed.
 """
 
+import copy
 import json
 import re
 import time
@@ -31,8 +36,243 @@ BUDGET_S = 60.0
 TIMINGS = ROOT / "_build" / "timings"
 
 
-def _execute(nb, stop_at: int | None = None) -> tuple[int | None, str]:
-    """Execute code cells in order; return (index of the first failing cell, its error) or (None, "")."""
+#: Answers that only call the library, for every task whose answer a library function computes:
+#: (lesson, task) -> variants, one per library function; a variant gives the new body of
+#: solution regions by their index among the task's regions (the others keep their solution).
+DELEGATES: dict[tuple[str, int], list[dict[int, str]]] = {
+    ("02_nngp", 2): [{0: "return dlt.kernels.relu_expectations(k11, k22, k12).e12"}],
+    ("02_nngp", 3): [{0: "return dlt.kernels.relu_nngp(x1, x2, depth, sigma_w, sigma_b)"}],
+    ("02_nngp", 4): [
+        {0: "return dlt.kernels.gp_posterior(k_train, y, k_test_train, k_test_diag, noise)"}
+    ],
+    ("03_ntk", 1): [{0: "return dlt.curvature.output_jacobian(net, x)"}],
+    ("03_ntk", 2): [{0: "return dlt.ntk.empirical_ntk(net, x1, x2)"}],
+    ("03_ntk", 3): [{0: "return dlt.kernels.relu_ntk(x1, x2, depth, sigma_w, sigma_b)"}],
+    ("03_ntk", 4): [
+        {
+            0: "f_train, f_test = dlt.kernels.kernel_gd_dynamics(\n"
+            "    theta_train, theta_test_train, y, f0_train, f0_test, steps, lr=lr\n)\n"
+            "return f_train[0], f_test[0]"
+        }
+    ],
+    ("04_lazy_rich", 1): [
+        {
+            0: "widths = {'input': [fan_in, fan_out, 1, 1], 'hidden': [1, fan_in, fan_out, 1],\n"
+            "          'output': [1, 1, fan_in, fan_out]}[kind]\n"
+            "s = layer_scales('mup', widths)[['input', 'hidden', 'output'].index(kind)]\n"
+            "return s.weight_std, s.weight_multiplier, s.weight_lr_scale"
+        }
+    ],
+    ("04_lazy_rich", 2): [
+        {
+            0: "net = MLP([D, width, 1], parameterization=par, seed=width)\n"
+            "h0 = dlt.feature_learning.hidden_features(net, X)\n"
+            "fit(net, X, y, lr=lr, steps=steps)\n"
+            "h = dlt.feature_learning.hidden_features(net, X)\n"
+            "return dlt.feature_learning.feature_movement(h, h0), net"
+        }
+    ],
+    ("04_lazy_rich", 3): [{0: "return dlt.feature_learning.weight_alignment(weight, direction)"}],
+    ("04_lazy_rich", 4): [
+        {
+            0: "rows = []\n"
+            "for m in widths:\n"
+            "    net = MLP([D, m, m, 1], parameterization=par, seed=m)\n"
+            "    net0 = copy.deepcopy(net)\n"
+            "    fit(net, X, y, lr=lr, steps=1)\n"
+            "    rows.append(dlt.feature_learning.coordinate_sizes(net, X, net0).numpy())\n"
+            "return np.array(rows)"
+        }
+    ],
+    ("05_double_descent", 1): [{0: "return dlt.interpolation.min_norm_interpolator(X, y)"}],
+    ("05_double_descent", 3): [
+        {
+            0: "bias = float(asymptotic_risk_isotropic(gamma, signal=r2**0.5, noise=0.0))\n"
+            "total = asymptotic_risk_isotropic(gamma, signal=r2**0.5, noise=sigma2**0.5)\n"
+            "return bias, float(total) - bias"
+        }
+    ],
+    ("05_double_descent", 4): [
+        {0: "return dlt.interpolation.ridge(X, y, lam)"},
+        {
+            1: "risk = optimal_ridge_risk(1.0, signal=r2**0.5, noise=sigma2**0.5)\n"
+            "return torch.full((trials,), float(risk), dtype=torch.float64)"
+        },
+    ],
+    ("06_benign_overfitting", 1): [
+        {0: "r, R = effective_ranks(eigenvalues, k)\nreturn float(r), float(R)"}
+    ],
+    ("06_benign_overfitting", 2): [{0: "return int(critical_index(eigenvalues, n, b))"}],
+    ("07_measuring_generalization", 1): [{0: "return float(gm.kl_inverse(q, c))"}],
+    ("07_measuring_generalization", 2): [
+        {0: "return float(gm.gaussian_kl(w, w0, sigma_q, sigma_p))"}
+    ],
+    ("07_measuring_generalization", 3): [
+        {
+            0: "errors = torch.full((r,), float(mc_error))\n"
+            "kls = torch.full((k, r), float(kl_divergence))\n"
+            "bound = gm.pac_bayes_bound(errors, kls, n, samples, delta=delta, delta_mc=delta_mc)\n"
+            "return float(bound.bounds[0, 0])"
+        }
+    ],
+    ("07_measuring_generalization", 4): [
+        {0: "return float(gm.posterior_errors(net, X, y, [sigma], samples, seed=seed)[0])"}
+    ],
+    ("07_measuring_generalization", 5): [
+        {0: "return float(gm.kendall_tau(x, y).tau)"},
+        {0: "return float(kendalltau(x, y).statistic)"},
+    ],
+    ("08_implicit_bias", 1): [
+        {
+            0: "w = ib.max_margin_linf(Z).direction.numpy()\n"
+            "w = w / np.abs(w).max()\n"
+            "return w, float((Z.numpy() @ w).min())"
+        }
+    ],
+    ("08_implicit_bias", 2): [{0: "return ib.logistic_descent(Z, 'sign', lr, steps).w[-1]"}],
+    ("08_implicit_bias", 3): [{0: "return ib.diagonal_potential(w, alpha)"}],
+    ("08_implicit_bias", 4): [{0: "return ib.diagonal_net_solution(X, y, alpha)"}],
+    ("09_edge_of_stability", 1): [
+        {0: "return float(cv.top_hessian_eigenvalue(model, X, y, iters=iters).value)"}
+    ],
+    ("09_edge_of_stability", 2): [
+        {0: "return float(cv.hessian_trace(model, X, y, samples=samples, seed=seed))"}
+    ],
+    ("09_edge_of_stability", 5): [{0: "return float(cv.sgd_mean_square_rate(G, lr))"}],
+    ("10_critical_batch_size", 1): [
+        {
+            0: "return dlt.scaling.sgd_risk(\n"
+            "    lam, m0, noise=noise, batch_size=batch_size, lr=lr, steps=steps\n)[0, 0]"
+        }
+    ],
+    ("10_critical_batch_size", 2): [
+        {
+            0: "found = dlt.scaling.steps_to_target(lam, m0, noise=noise, batch_sizes=[batch_size],\n"
+            "    lrs=lrs, targets=[target], max_steps=max_steps)\n"
+            "return found.steps[0].tolist()[0]"
+        }
+    ],
+    ("10_critical_batch_size", 3): [
+        {
+            0: "fit = dlt.scaling.fit_critical_batch(batch_sizes, steps)\n"
+            "return float(fit.s_min), float(fit.b_crit)"
+        }
+    ],
+    ("10_critical_batch_size", 4): [
+        {
+            0: "s = dlt.scaling.gradient_noise_scales(lam, e**2, noise=noise)\n"
+            "return float(s.b_simple), float(s.b_noise)"
+        }
+    ],
+    ("11_grokking", 1): [{0: "return gk.fourier_power(E)"}],
+    ("11_grokking", 2): [{0: "return float(gk.top_frequency_share(E, K))"}],
+    ("11_grokking", 3): [{0: "return float(gk.grokking_time(steps, accuracy, threshold))"}],
+    ("12_icl_gd", 1): [{0: "return dlt.icl.gd_predictor(prompts, lr, steps)"}],
+    ("12_icl_gd", 2): [
+        {
+            0: "layer = LinearSelfAttention(h.shape[-1] - 1, 1).double()\n"
+            "with torch.no_grad():\n"
+            "    Qs, Vs = layer.weights()\n"
+            "    Qs[0].copy_(Q)\n"
+            "    Vs[0].copy_(V)\n"
+            "return layer.tokens(h)[-1].detach()"
+        }
+    ],
+    ("12_icl_gd", 3): [{0: "return dlt.icl.gd_construction(dim, lr)"}],
+    ("12_icl_gd", 4): [
+        {
+            0: "risk = dlt.icl.one_step_risk(lr * torch.eye(d), N, noise=noise)\n"
+            "return float(risk), 0.01"
+        },
+        {
+            1: "eta = dlt.icl.optimal_one_step_preconditioner(n_context, dim, noise=noise_var**0.5)\n"
+            "return float(eta[0, 0])"
+        },
+    ],
+    ("13_icl_beyond", 1): [{1: "return dlt.icl.lasso(X, y, lam, steps)"}],
+    ("13_icl_beyond", 2): [
+        {0: "return dlt.icl.bayes_predictor(prompts, {'sparse': 1.0}, sparsity=1, noise=noise)"}
+    ],
+    ("13_icl_beyond", 3): [{0: "return dlt.icl.discrete_prior_predictor(prompts, tasks, noise)"}],
+}
+ALLOWED = "*Allowed calls:*"
+_REGION = re.compile(
+    r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S
+)
+
+
+def _delegating_cells(nb, task: int, bodies: dict[int, str]) -> dict[int, str]:
+    """The solution cells of ``task`` with the regions in ``bodies`` replaced: {cell: source}."""
+    out, region = {}, 0
+    for i in lessons.task_cells(nb)[task - 1][:-1]:
+        source = nb.cells[i].source
+
+        def swap(m: re.Match) -> str:
+            nonlocal region
+            k, region = region, region + 1
+            if k not in bodies:
+                return m.group(0)
+            return "\n".join(m.group(1) + ln for ln in bodies[k].splitlines())
+
+        new = _REGION.sub(swap, source)
+        if new != source:
+            out[i] = new
+    assert region > max(bodies), f"task {task} has {region} solution regions, not {max(bodies) + 1}"
+    return out
+
+
+def _shortcuts_fail(client, nb, stem: str) -> list[str]:
+    """Run each delegating answer of the lesson in the executed kernel: it must pass the visible
+    checks of its task and fail the hidden test. Returns what went wrong, one line each.
+
+    nbclient stores each executed cell at its index in the notebook it runs, so the sources
+    are read from a copy, and the executed notebook's cells are put back at the end.
+    """
+    wrong: list[str] = []
+    executed, nb = nb, copy.deepcopy(nb)
+    try:
+        _run_shortcuts(client, nb, stem, wrong)
+    finally:
+        executed.cells[:] = nb.cells
+    return wrong
+
+
+def _run_shortcuts(client, nb, stem: str, wrong: list[str]) -> None:
+    for (lesson, task), variants in DELEGATES.items():
+        if lesson != stem:
+            continue
+        at = _check_cells(nb)[task - 1]
+        check_cell = nb.cells[at]
+        visible = nbformat.v4.new_code_cell(lessons.strip_source(check_cell.source))
+        for bodies in variants:
+            cells = _delegating_cells(nb, task, bodies)
+            label = f"task {task}, {' / '.join(bodies.values())[:70]!r}"
+            for i, source in cells.items():
+                client.execute_cell(nbformat.v4.new_code_cell(source), i)
+            try:
+                client.execute_cell(visible, at)
+            except CellExecutionError as err:
+                wrong.append(
+                    f"{label}: the shortcut fails the visible checks, not a real one: {err}"
+                )
+            try:
+                client.execute_cell(nbformat.v4.new_code_cell(check_cell.source), at)
+                wrong.append(f"{label}: an answer that only calls the library passes the check")
+            except CellExecutionError as err:
+                # the hidden test under without(...) says "is not done by hand"; an older hidden
+                # test may catch the shortcut first (03_ntk task 3: the library's kernel of
+                # (x, x) and of x alone differ by 4e-6 on the diagonal), which is as good
+                if "TaskError" not in str(err):
+                    wrong.append(f"{label}: the check fails for another reason: {err}")
+            for i in cells:  # back to the solutions, for the next variant
+                client.execute_cell(nbformat.v4.new_code_cell(nb.cells[i].source), i)
+
+
+def _execute(nb, stop_at: int | None = None, after=None) -> tuple[int | None, str]:
+    """Execute code cells in order; return (index of the first failing cell, its error) or (None, "").
+
+    ``after(client)``, if given, runs in the same kernel once every cell has run.
+    """
     client = NotebookClient(
         nb,
         kernel_name="python3",
@@ -49,6 +289,8 @@ def _execute(nb, stop_at: int | None = None) -> tuple[int | None, str]:
                 client.execute_cell(cell, i)
             except CellExecutionError as err:
                 return i, str(err)
+        if after is not None:
+            after(client)
     return None, ""
 
 
@@ -224,6 +466,16 @@ def test_lesson_structure(src):
         if len(ln) > 88
     ]
     assert not long, f"{src.name}: code lines over 88 columns: {long[:3]}"
+    for k, cells in enumerate(lessons.task_cells(nb), start=1):
+        statement = "".join(
+            nb.cells[i].source for i in range(cells[-1]) if nb.cells[i].cell_type == "markdown"
+        ).split(f"## Task {k}")[-1]
+        assert ALLOWED in statement, f"{src.name}: task {k} does not say its allowed calls"
+        hides = "without(" in nb.cells[cells[-1]].source
+        assert hides == ((src.stem, k) in DELEGATES), (
+            f"{src.name}: task {k}: a hidden test under without(...) and a DELEGATES entry go "
+            "together (the entry proves the hidden test fails a shortcut)"
+        )
     recap = nb.cells[1].source + nb.cells[0].source
     assert f"{BOOK_URL}{src.stem}.html" in recap, (
         f"{src.name}: the recap must link to its chapter in the rendered book ({BOOK_URL}{src.stem}.html), "
@@ -231,10 +483,11 @@ def test_lesson_structure(src):
     )
 
 
-# Lines that say nothing on their own (a closing bracket, the opening of a call or a bare
+# Lines that say nothing on their own (a closing bracket, or one closing a `with` or `for`
+# header, the opening of a call or a bare
 # number that a formatter put on a line of its own) appear in solutions and in student
 # code alike.
-_BARE = re.compile(r"^([)\]}],?)*$|^[\w.]+\($|^-?[\d.]+(e[+-]?\d+)?,?$")
+_BARE = re.compile(r"^([)\]}],?)*:?$|^[\w.]+\($|^-?[\d.]+(e[+-]?\d+)?,?$")
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=IDS)
@@ -260,9 +513,17 @@ def test_student_copy_holds_no_solution_line(src):
 def test_source_passes_every_check(src):
     nb = lessons.read_source(src)
     start = time.perf_counter()
-    failed, err = _execute(nb)
-    elapsed = time.perf_counter() - start
+    timing: dict[str, float] = {}
+    shortcuts: list[str] = []
+
+    def after(client):
+        timing["elapsed"] = time.perf_counter() - start
+        shortcuts.extend(_shortcuts_fail(client, nb, src.stem))
+
+    failed, err = _execute(nb, after=after)
     assert failed is None, f"{src.name}: cell {failed} fails with the solutions in:\n{err}"
+    elapsed = timing["elapsed"]
+    assert not shortcuts, f"{src.name}: " + "\n".join(shortcuts)
     outputs = "".join(o.get("text", "") for i in _check_cells(nb) for o in nb.cells[i].outputs)
     assert outputs.count("✔") >= len(_check_cells(nb)), (
         f"{src.name}: every check cell must print its ✔ lines"

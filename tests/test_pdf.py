@@ -1,7 +1,7 @@
 """The PDF book (`make pdf` builds _build/latex/book.pdf, then runs this file).
 
 Read with poppler's `pdfinfo` and `pdftotext` (Debian's poppler-utils): a plausible page count,
-every chapter's title and the bibliography present, explorers printed as their first frame with
+every chapter's title and the bibliography present, explorers printed as the frame they open on with
 the line that says where they are live, and nothing left unrendered: no raw TeX (`\\begin`, `$$`,
 `\\frac`), no `??` of an unresolved reference or citation, no Python object repr in place of a
 figure.
@@ -95,14 +95,14 @@ def test_nothing_left_unrendered(text):
     assert "<IPython.core.display" not in text and "<Figure size" not in text
 
 
-def test_explorers_print_their_first_frame_and_where_they_are_live(text):
+def test_explorers_print_their_start_frame_and_where_they_are_live(text):
     explorers = 0
     for nb in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
         outputs = [o for c in json.loads(nb.read_text())["cells"] for o in c.get("outputs", [])]
         explorers += sum(
             'class=\\"dlt-explorer\\"' in json.dumps(o.get("data", {})) for o in outputs
         )
-    lines = _norm(text).count("interactive figure, first of its")
+    lines = _norm(text).count("interactive figure, printed at ")
     assert lines == explorers > 0, f"{lines} explorer lines for {explorers} explorers"
     assert "github.io/" in text
 
@@ -128,3 +128,20 @@ def test_chapters_are_numbered_as_on_the_web(text):
         doc for doc in others if re.search(rf"chapter \d+\. {re.escape(_norm(_title(doc)))}", body)
     ]
     assert not unnumbered, f"front or back matter numbered as chapters: {unnumbered}"
+
+
+def test_solutions_are_printed_at_the_end_of_their_chapter(text):
+    """Paper cannot close a dropdown: each solution sits in its chapter's last section,
+    "Solutions", and its exercise says so, instead of the solution printed under it."""
+    body = _norm(text)
+    pointers = body.count("the solution is at the end of the chapter.")
+    solutions = re.findall(r"solution to exercise (\d+)\.\d+(?:\.\d+)?", body)
+    assert solutions and pointers == len(solutions), (
+        f"{pointers} exercises point to the end of the chapter, {len(solutions)} solutions"
+    )
+    for chapter in sorted(set(solutions), key=int):
+        heading = re.search(rf"\b{chapter}\.\d+\.? solutions ", body)
+        first = body.find(f"solution to exercise {chapter}.")
+        assert heading and heading.start() < first, (
+            f"chapter {chapter}: a solution is printed before its chapter's Solutions section"
+        )

@@ -275,6 +275,39 @@ def test_static_explorer_carries_its_first_frame_as_png():
     assert (png if isinstance(png, bytes) else base64.b64decode(png)) == base64.b64decode(first)
 
 
+def test_static_explorer_opens_on_and_prints_its_start_frame():
+    """``start`` picks the frame the static page opens on and the PDF prints (the one the text
+    discusses), not the first of the grid."""
+    import matplotlib.pyplot as plt
+    from IPython.core.formatters import DisplayFormatter
+
+    from dlt import viz
+
+    def draw(a, b):
+        fig, ax = plt.subplots(figsize=(2, 1.5))
+        ax.plot([0, 1], [0, a * b])
+        return fig
+
+    out = viz.explore(draw, mode="static", dpi=20, start={"a": 3, "b": 20}, a=[1, 2, 3], b=[10, 20])
+    data, _ = DisplayFormatter().format(out)
+    html = data["text/html"]
+    assert 'data-frame="5"' in html  # row-major: a index 2, b index 1 -> 2 * 2 + 1
+    frames = re.findall(
+        r'class="dlt-explorer-frame"[^>]*style="display:(\w+)[^"]*" src="data:image/png;base64,([^"]+)"',
+        html,
+    )
+    assert [d for d, _ in frames] == ["none"] * 5 + ["block"]
+    png = data["image/png"]
+    assert (png if isinstance(png, bytes) else base64.b64decode(png)) == base64.b64decode(
+        frames[5][1]
+    )
+    assert re.findall(r'value="(\d)"', html) == ["2", "1"]
+    with pytest.raises(ValueError, match="start"):
+        viz.explore(draw, mode="static", dpi=20, start={"c": 1}, a=[1], b=[1])
+    with pytest.raises(ValueError, match="start"):
+        viz.explore(draw, mode="static", dpi=20, start={"a": 5}, a=[1], b=[1])
+
+
 def test_book_extension_gives_old_explorer_outputs_their_first_frame():
     """Notebooks executed before explorers carried a PNG still print right (HTML builders unaffected)."""
     ext = _tool("dlt_book_ext", ROOT / "_ext" / "dlt_book.py")

@@ -75,7 +75,7 @@ def setup(
     if threads.isdigit() and int(threads) > 0:
         torch.set_num_threads(int(threads))
     if style:
-        from .viz import show_sharp, use_style
+        from .figures import show_sharp, use_style
 
         use_style()
         show_sharp()
