@@ -104,3 +104,22 @@ def test_ntk_features_freeze_and_mup_features_move():
     mup_ratio = _feature_movement("mup", 64) / _feature_movement("mup", 1024)
     assert 2.5 < ntk_ratio < 6.5, ntk_ratio
     assert 0.6 < mup_ratio < 1.6, mup_ratio
+
+
+def test_a_parameterization_added_to_the_registry_after_import_is_accepted():
+    """Parameterizations are data: a chapter adds a row (chapter 4's muP with an NTK readout)
+    and MLP must accept it, so its argument check reads the registry at call time."""
+    from dlt.nets import MLP
+    from dlt.nets.parameterization import PARAMETERIZATIONS
+
+    PARAMETERIZATIONS["test_mup_ntk_readout"] = {
+        **PARAMETERIZATIONS["mup"],
+        "output": PARAMETERIZATIONS["ntk"]["output"],
+    }
+    try:
+        net = MLP([3, 8, 1], parameterization="test_mup_ntk_readout", seed=0)
+        assert net(torch.zeros(2, 3)).shape == (2, 1)
+    finally:
+        del PARAMETERIZATIONS["test_mup_ntk_readout"]
+    with pytest.raises(ValueError, match="parameterization"):
+        MLP([3, 8, 1], parameterization="test_mup_ntk_readout", seed=0)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
@@ -191,12 +191,13 @@ class Fraction(Constraint):
 
 @dataclass(frozen=True)
 class Choice(Constraint):
-    """One of the strings ``options``."""
+    """One of the strings ``options``, read at call time: a registry passed as ``options`` (a
+    dict such as ``PARAMETERIZATIONS``) may gain entries after the declaration, and they count."""
 
-    options: tuple[str, ...]
+    options: Collection[str]
 
     def check(self, value: object, name: str) -> None:
-        check_choice(value, name, self.options)
+        check_choice(value, name, tuple(self.options))
 
     def invalid(self) -> list[tuple[object, type[Exception]]]:
         return [("no-such-option", ValueError)]

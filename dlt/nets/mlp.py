@@ -114,8 +114,8 @@ class MLP(nn.Module):
 
     @validate_params(
         {
-            "activation": Choice(tuple(ACTIVATIONS)),
-            "parameterization": Choice(tuple(PARAMETERIZATIONS)),
+            "activation": Choice(ACTIVATIONS),
+            "parameterization": Choice(PARAMETERIZATIONS),
             "sigma_w": Positive(),
             "sigma_b": NonNegative(),
         }
