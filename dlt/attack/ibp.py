@@ -117,7 +117,8 @@ def ibp_tightness(
 
     the exact half-width of the image of a unit :math:`\ell_\infty` box over the IBP
     half-width (the tightness of Mao et al. 2024, for a deep linear network). It lies in
-    :math:`(0, 1]` and equals 1 for one layer. For Gaussian weights and hidden widths
+    :math:`[0, 1]` (0 where the product's row vanishes) and equals 1 for one layer. A network
+    given as an ``nn.Sequential`` is measured: its weights are detached. For Gaussian weights and hidden widths
     :math:`n` it is about :math:`(\pi/(2n))^{(L-1)/2}` (see
     :func:`dlt.theory.ibp_tightness_at_init`).
 
@@ -147,7 +148,7 @@ def ibp_tightness(
     tensor([0.])
     """
     if isinstance(weights, nn.Module):
-        weights = [m.weight for m in _layers(weights, (nn.Linear,), "weights")]  # type: ignore[misc]
+        weights = [m.weight.detach() for m in _layers(weights, (nn.Linear,), "weights")]  # type: ignore[misc]
     if isinstance(weights, torch.Tensor) or len(weights) == 0:
         raise TypeError("weights must be a non-empty sequence of weight matrices W_1, ..., W_L")
     ws = [
