@@ -1,0 +1,170 @@
+"""Edges of the training loop's promises: every option with every kind of model.
+
+`fit` builds its optimizer from ``model.param_groups(lr)`` when the model declares parameter
+groups (:class:`dlt.nets.MLP`) and from the plain parameter list otherwise. Each option must
+reach both: these tests take one step (or a few) from a known start and compare with the
+update written out by hand (not with a second torch optimizer), for SGD, Adam and AdamW, with
+and without weight decay, full-batch and on minibatches, for a plain ``nn.Sequential`` and for
+MLPs in the standard, NTK, mean-field and muP parameterizations (whose per-layer rates differ).
+"""
+
+import itertools
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from dlt.nets import MLP
+from dlt.train import fit, minibatch_indices
+
+KINDS = ["sequential", "mlp-standard", "mlp-ntk", "mlp-mean_field", "mlp-mup"]
+OPTIMIZERS = ["sgd", "adam", "adamw"]
+
+
+def _model(kind: str) -> nn.Module:
+    torch.manual_seed(0)
+    if kind == "sequential":
+        return nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1)).double()
+    return MLP([3, 8, 1], "tanh", kind.split("-", 1)[1], sigma_b=0.5, seed=0, dtype=torch.float64)
+
+
+def _data(n=12):
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(n, 3, generator=g, dtype=torch.float64)
+    return X, torch.sin(X[:, 0]) + 0.1 * torch.randn(n, generator=g, dtype=torch.float64)
+
+
+def _rates(model: nn.Module, lr: float) -> list[tuple[nn.Parameter, float]]:
+    """Each trainable parameter with its learning rate, from the model's own declaration."""
+    if hasattr(model, "param_groups"):
+        return [(p, g["lr"]) for g in model.param_groups(lr) for p in g["params"]]
+    return [(p, lr) for p in model.parameters()]
+
+
+def _by_hand(model, X, y, optimizer, lr, wd, batch=None):
+    """θ after one step of ``optimizer`` from θ0, written out (Adam's first step included)."""
+    xb, yb = (X, y) if batch is None else (X[batch], y[batch])
+    out = model(xb)
+    out = out[:, 0] if out.ndim == 2 else out
+    loss = 0.5 * ((out - yb) ** 2).mean()
+    params = [p for p, _ in _rates(model, lr)]
+    grads = torch.autograd.grad(loss, params)
+    eps = 1e-8  # torch's default for Adam and AdamW
+    new = []
+    for (p, rate), g in zip(_rates(model, lr), grads, strict=True):
+        p = p.detach()
+        if optimizer == "sgd":  # L2 term added to the gradient
+            new.append(p - rate * (g + wd * p))
+        elif optimizer == "adam":  # first step: m̂ = g', v̂ = g'², with g' = g + wd θ
+            gp = g + wd * p
+            new.append(p - rate * gp / (gp.abs() + eps))
+        else:  # adamw: decoupled decay θ(1 − η λ), then the Adam step on g
+            new.append(p * (1 - rate * wd) - rate * g / (g.abs() + eps))
+    return new
+
+
+@pytest.mark.parametrize(
+    "kind, optimizer, wd", list(itertools.product(KINDS, OPTIMIZERS, [0.0, 0.3]))
+)
+def test_one_full_batch_step_matches_the_update_by_hand(kind, optimizer, wd):
+    """Catches: weight_decay, or the per-layer rates, lost for models with ``param_groups``."""
+    X, y = _data()
+    lr = 0.05
+    model = _model(kind)
+    want = _by_hand(model, X, y, optimizer, lr, wd)
+    fit(model, X, y, optimizer=optimizer, lr=lr, weight_decay=wd, steps=1)
+    got = [p.detach() for p, _ in _rates(model, lr)]
+    for a, b in zip(got, want, strict=True):
+        assert torch.allclose(a, b, rtol=1e-10, atol=1e-12), (kind, optimizer, wd)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def test_one_minibatch_step_uses_the_first_seeded_batch(kind, optimizer):
+    X, y = _data(12)
+    lr, wd = 0.05, 0.1
+    model = _model(kind)
+    batch = next(minibatch_indices(12, 4, seed=7))
+    want = _by_hand(model, X, y, optimizer, lr, wd, batch=batch)
+    fit(model, X, y, optimizer=optimizer, lr=lr, weight_decay=wd, steps=1, batch_size=4, seed=7)
+    for a, b in zip([p.detach() for p, _ in _rates(model, lr)], want, strict=True):
+        assert torch.allclose(a, b, rtol=1e-10, atol=1e-12), kind
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_weight_decay_alone_shrinks_every_parameter_geometrically(kind):
+    """On a loss that is identically 0, SGD's decay alone gives θ_t = (1 − η_g λ)^t θ_0, with
+    each group's own rate η_g (per-layer rates of muP and mean-field included)."""
+    X, _ = _data()
+    lr, wd, steps = 0.1, 0.5, 3
+    model = _model(kind)
+    start = [(p.detach().clone(), rate) for p, rate in _rates(model, lr)]
+    fit(model, X, torch.zeros(len(X)), loss=lambda out, y: 0.0 * out.sum(), lr=lr,
+        weight_decay=wd, steps=steps)  # fmt: skip
+    for (p, _), (p0, rate) in zip(_rates(model, lr), start, strict=True):
+        assert torch.allclose(p.detach(), (1 - rate * wd) ** steps * p0, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_record_stop_and_callback_work_with_every_model_kind(kind):
+    X, y = _data()
+    model = _model(kind)
+    seen = []
+    h = fit(
+        model,
+        X,
+        y,
+        optimizer="adam",
+        lr=0.01,
+        weight_decay=0.01,
+        steps=50,
+        record_every=5,
+        batch_size=6,
+        record={"norm": lambda m: float(sum((p**2).sum() for p in m.parameters()))},
+        callback=lambda step, m: seen.append(step),
+        stop=lambda hist: len(hist.step) == 4,
+    )
+    assert h.step == [0, 5, 10, 15] and seen == h.step
+    assert len(h["norm"]) == 4 and not h.diverged
+    # the recorded loss is the full-data loss (full_loss=True), not the minibatch's
+    with torch.no_grad():
+        out = model(X)
+        out = out[:, 0] if out.ndim == 2 else out
+    assert h.train_loss[-1] == pytest.approx(0.5 * float(((out - y) ** 2).mean()), rel=1e-12)
+
+
+def test_stop_ends_at_the_record_where_it_first_holds_and_no_step_after():
+    X, y = _data()
+    model = _model("mlp-ntk")
+    h = fit(model, X, y, lr=0.1, steps=100, record_every=10, stop=lambda hist: hist.step[-1] == 30)
+    assert h.step == [0, 10, 20, 30]
+    again = _model("mlp-ntk")
+    fit(again, X, y, lr=0.1, steps=30)
+    for a, b in zip(model.parameters(), again.parameters(), strict=True):
+        assert torch.equal(a, b)  # stopped before the 31st step
+
+
+def test_zero_steps_records_the_start_and_changes_nothing():
+    X, y = _data()
+    model = _model("mlp-mup")
+    before = [p.detach().clone() for p in model.parameters()]
+    h = fit(model, X, y, steps=0)
+    assert h.step == [0] and all(
+        torch.equal(a, b) for a, b in zip(model.parameters(), before, strict=True)
+    )
+
+
+def test_a_diverging_run_stops_and_says_so():
+    X, y = _data()
+    model = _model("sequential")
+    h = fit(model, X, 1e3 * y, lr=50.0, steps=200, record_every=1)
+    assert h.diverged and not math.isfinite(h.train_loss[-1]) and len(h.step) < 200
+
+
+def test_minibatches_cover_each_epoch_once_and_reshuffle():
+    batches = minibatch_indices(10, 3, seed=0)
+    epochs = [torch.cat([next(batches) for _ in range(3)]) for _ in range(4)]
+    for e in epochs:
+        assert len(set(e.tolist())) == 9  # 3 full batches, the remainder of 1 dropped
+    assert len({tuple(e.tolist()) for e in epochs}) > 1
