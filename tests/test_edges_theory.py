@@ -9,6 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlt.theory import gaussian_kl, kl, kl_inverse
+from dlt.theory.benign import effective_ranks
+from dlt.theory.kernels import relu_nngp, relu_ntk
+from dlt.theory.risk import mp_stieltjes
+from dlt.theory.stability import sgd_mean_square_rate, stability_thresholds
 
 PROPERTY = settings(derandomize=True, max_examples=30, deadline=None, database=None)
 EIGHT = torch.full((1,) * 8, 0.5)  # one dimension more than any argument accepts
@@ -110,3 +114,86 @@ def test_kl_edges_by_hand():
     # tiny q: no cancellation, the q ln q term stays accurate
     assert float(kl(1e-300, 0.5)) == pytest.approx(math.log(2), rel=1e-12)
     assert float(kl_inverse(0.0, 1.0)) == pytest.approx(1 - math.exp(-1), rel=1e-12)
+
+
+# ---------------------------------------------------------------- spectra, kernels, stability
+
+
+@PROPERTY
+@given(
+    spectrum=st.lists(st.floats(0, 100), min_size=2, max_size=12),
+    k=st.integers(0, 11),
+    c=st.floats(1e-3, 1e3),
+    seed=st.integers(0, 999),
+)
+def test_effective_ranks_ignore_order_and_scale(spectrum, k, c, seed):
+    k = min(k, len(spectrum) - 1)
+    r, R = effective_ranks(spectrum, k)
+    perm = torch.randperm(len(spectrum), generator=torch.Generator().manual_seed(seed)).tolist()
+    assert effective_ranks([spectrum[i] for i in perm], k) == pytest.approx((r, R), rel=1e-12)
+    assert effective_ranks([c * s for s in spectrum], k) == pytest.approx((r, R), rel=1e-9)
+    tail = sorted(spectrum, reverse=True)[k:]
+    if tail[0] > 0:
+        # 1 ≤ r_k ≤ R_k ≤ r_k² (Bartlett et al. 2020, Lemma 5), R_k at most the tail's length
+        assert 1 <= r * (1 + 1e-9) and r <= R * (1 + 1e-9) and R <= r * r * (1 + 1e-9)
+        assert R <= len(tail) * (1 + 1e-9)
+
+
+def test_effective_ranks_of_a_flat_or_zero_tail():
+    assert effective_ranks([5.0, 2.0, 2.0, 2.0, 2.0], 1) == (4.0, 4.0)
+    assert effective_ranks([5.0, 0.0, 0.0], 1) == (math.inf, math.inf)
+    # a flat tail of tiny eigenvalues: their squares underflow, the ranks must not (2, not inf)
+    assert effective_ranks([1.0, 1e-200, 1e-200], 1) == pytest.approx((2.0, 2.0))
+    with pytest.raises(ValueError, match="k must be <"):
+        effective_ranks([1.0, 2.0], 2)
+
+
+@pytest.mark.parametrize("kernel", [relu_nngp, relu_ntk])
+@pytest.mark.parametrize("depth", [1, 3])
+def test_relu_kernels_are_positively_homogeneous_without_bias(kernel, depth):
+    """A bias-free ReLU network is 1-homogeneous, so K(c x, x') = c K(x, x') for c > 0."""
+    g = torch.Generator().manual_seed(0)
+    x1 = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    x2 = torch.randn(5, 3, generator=g, dtype=torch.float64)
+    K = kernel(x1, x2, depth=depth, sigma_w=1.3)
+    for c in (1e-8, 0.5, 7.0, 1e8):
+        assert torch.allclose(kernel(c * x1, x2, depth=depth, sigma_w=1.3), c * K, rtol=1e-9)
+    # symmetric, and the one-argument form is the Gram matrix
+    assert torch.allclose(kernel(x2, x1, depth=depth, sigma_w=1.3), K.T)
+    assert torch.allclose(
+        kernel(x1, depth=depth, sigma_w=1.3), kernel(x1, x1, depth=depth, sigma_w=1.3)
+    )
+
+
+def test_stability_thresholds_scale_as_one_over_the_gradient_squared():
+    g = torch.Generator().manual_seed(1)
+    G = torch.randn(6, 4, generator=g, dtype=torch.float64)
+    t = stability_thresholds(G, rtol=1e-9)
+    for c in (1e-3, 10.0):
+        s = stability_thresholds(c * G, rtol=1e-9)
+        assert s.gd == pytest.approx(t.gd / c**2, rel=1e-9)
+        assert s.trace == pytest.approx(t.trace / c**2, rel=1e-9)
+        assert s.per_sample == pytest.approx(t.per_sample / c**2, rel=1e-9)
+        assert s.sgd == pytest.approx(t.sgd / c**2, rel=1e-6)
+    # the sandwich 2/max‖g_i‖² ≤ η*_SGD ≤ 2/tr H ≤ 2/λmax
+    assert t.per_sample <= t.sgd * (1 + 1e-6) and t.sgd <= t.trace * (1 + 1e-6) <= t.gd * (1 + 1e-6)
+    # the rows' order does not matter
+    assert stability_thresholds(G.flip(0), rtol=1e-9).sgd == pytest.approx(t.sgd, rel=1e-6)
+    # by hand: H = GᵀG/n, 2/λmax(H) and 2/tr(H)
+    H = G.T @ G / 6
+    assert t.gd == pytest.approx(2 / float(torch.linalg.eigvalsh(H)[-1]))
+    assert t.trace == pytest.approx(2 / float(H.trace()))
+
+
+def test_sgd_rate_at_the_threshold_is_one():
+    G = torch.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]], dtype=torch.float64)
+    t = stability_thresholds(G, rtol=1e-10)
+    assert sgd_mean_square_rate(G, t.sgd) == pytest.approx(1.0, abs=1e-6)
+    assert sgd_mean_square_rate(G, 0.9 * t.sgd) < 1 < sgd_mean_square_rate(G, 1.1 * t.sgd)
+
+
+def test_mp_stieltjes_tends_to_one_over_lambda():
+    """m(−λ) = ∫ (s + λ)⁻¹ dμ(s) ≈ 1/λ for λ ≫ 1 (μ has mean 1), and decreases in λ."""
+    for gamma in (0.3, 1.0, 3.0):
+        assert mp_stieltjes(-1e6, gamma) == pytest.approx(1e-6, rel=1e-5)
+        assert mp_stieltjes(-1.0, gamma) > mp_stieltjes(-2.0, gamma) > 0
