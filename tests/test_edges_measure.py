@@ -240,3 +240,56 @@ def test_distance_from_init_counts_every_trainable_parameter_bias_included():
     with torch.no_grad():
         b.bias += torch.tensor([3.0, 4.0])
     assert distance_from_init(b, a) == pytest.approx(5.0)
+
+
+def test_fourier_errors_name_the_argument_and_what_was_expected():
+    with pytest.raises(
+        ValueError, match=r"^embedding must have shape \(p, d\) or \(members, p, d\), got"
+    ):
+        fourier_power(torch.zeros(2, 2, 2, 2))
+    with pytest.raises(ValueError, match=r"^embedding must have at least 2 rows \(tokens\), got 1"):
+        fourier_power(torch.ones(1, 3))
+    for k in (0, -1):
+        with pytest.raises(ValueError, match=r"^k must be"):
+            top_frequency_share(torch.randn(7, 3), k)
+    with pytest.raises(ValueError, match=r"^k must be <= p // 2 = 3, got 4"):
+        top_frequency_share(torch.randn(7, 3), 4)
+    for value in (0.0, 5.0, 1e3 / 3, -7.1e5):  # exact zeros or FFT round-off only: refused
+        with pytest.raises(ValueError, match=r"^embedding has no non-constant power \(its columns"):
+            top_frequency_share(torch.full((13, 2), value, dtype=torch.float64), 1)
+
+
+def test_top_frequency_share_of_members_is_per_member_whatever_their_scales():
+    """Each member is normalized by its own power: a member 1e-12 times smaller is not 'constant'."""
+    a = torch.arange(11.0, dtype=torch.float64)
+    wave = torch.stack(
+        [torch.cos(2 * math.pi * 2 * a / 11), torch.sin(2 * math.pi * 4 * a / 11)], 1
+    )
+    E = torch.stack([wave, 1e-12 * wave, 1e6 * wave + 3.0])
+    assert top_frequency_share(E, 1).tolist() == pytest.approx([0.5, 0.5, 0.5])
+    assert top_frequency_share(E, 2).tolist() == pytest.approx([1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="no non-constant power"):
+        top_frequency_share(torch.stack([wave, torch.ones(11, 2, dtype=torch.float64)]), 1)
+
+
+def test_grokking_time_errors_and_edges():
+    from dlt.measure import grokking_time
+
+    with pytest.raises(ValueError, match=r"^steps must have shape \(T,\), got"):
+        grokking_time(torch.zeros(3, 1), torch.zeros(3), 0.5)
+    with pytest.raises(
+        ValueError, match=r"^accuracy must have shape \(T,\) or \(T, members\), got"
+    ):
+        grokking_time(torch.arange(3.0), torch.zeros(3, 1, 1), 0.5)
+    with pytest.raises(ValueError, match=r"^threshold"):
+        grokking_time(torch.arange(3.0), torch.zeros(3), 0.0)
+    # strictly increasing everywhere, not only after the first step
+    with pytest.raises(ValueError, match=r"^steps must be strictly increasing"):
+        grokking_time(torch.tensor([0.0, 2.0, 1.0]), torch.zeros(3), 0.5)
+    for bad in (-0.1, 1.1):
+        with pytest.raises(ValueError, match=r"^accuracy must lie in \[0, 1\]"):
+            grokking_time(torch.arange(3.0), torch.tensor([0.0, bad, 0.0]), 0.5)
+    # reaching the threshold exactly counts; steps beyond float32's exact integers stay exact
+    steps = torch.tensor([0, 2**24 + 1, 2**24 + 3], dtype=torch.int64)
+    got = grokking_time(steps, torch.tensor([0.2, 0.9, 1.0]), 0.9)
+    assert float(got) == 2**24 + 1
