@@ -168,3 +168,97 @@ def test_minibatches_cover_each_epoch_once_and_reshuffle():
     for e in epochs:
         assert len(set(e.tolist())) == 9  # 3 full batches, the remainder of 1 dropped
     assert len({tuple(e.tolist()) for e in epochs}) > 1
+
+
+def test_progress_bar_is_on_for_long_live_runs_only(monkeypatch):
+    from dlt.train import progress_enabled
+
+    monkeypatch.delenv("DLT_PROGRESS", raising=False)
+    assert progress_enabled(200) and not progress_enabled(199)
+    monkeypatch.setenv("DLT_PROGRESS", "0")
+    assert not progress_enabled(10_000)
+    assert progress_enabled(5, progress=True) and not progress_enabled(10_000, progress=False)
+    monkeypatch.setenv("DLT_PROGRESS", "1")
+    assert progress_enabled(10_000)
+
+
+def test_a_run_with_the_progress_bar_trains_exactly_as_without():
+    X, y = _data()
+    runs = []
+    for progress in (True, False):
+        model = _model("mlp-ntk")
+        h = fit(model, X, y, lr=0.1, steps=30, record_every=10, progress=progress)
+        runs.append((h.step, h.train_loss, [p.detach().clone() for p in model.parameters()]))
+    assert runs[0][0] == runs[1][0] == [0, 10, 20, 30] and runs[0][1] == runs[1][1]
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][2], runs[1][2], strict=True))
+
+
+def test_default_record_every_gives_about_a_hundred_records_and_the_last_step():
+    X, y = _data()
+    h = fit(_model("sequential"), X, y, lr=0.01, steps=250)
+    assert h.step[:3] == [0, 2, 4] and h.step[-1] == 250 and len(h.step) == 126
+    h = fit(_model("sequential"), X, y, lr=0.01, steps=7)
+    assert h.step == list(range(8))
+
+
+def test_full_loss_false_records_the_minibatch_loss():
+    X, y = _data(12)
+    full = fit(_model("sequential"), X, y, lr=0.05, steps=6, batch_size=4, record_every=3)
+    mini = fit(_model("sequential"), X, y, lr=0.05, steps=6, batch_size=4, record_every=3,
+               full_loss=False)  # fmt: skip
+    assert full.step == mini.step == [0, 3, 6]
+    assert full.train_loss[0] != mini.train_loss[0]
+    model = _model("sequential")
+    with torch.no_grad():
+        assert full.train_loss[0] == pytest.approx(0.5 * float(((model(X)[:, 0] - y) ** 2).mean()))
+    # a batch as large as the data is full-batch training
+    a = fit(_model("sequential"), X, y, lr=0.05, steps=4, batch_size=12)
+    b = fit(_model("sequential"), X, y, lr=0.05, steps=4)
+    assert a.train_loss == b.train_loss
+
+
+def test_fit_and_history_errors_name_the_argument():
+    X, y = _data()
+    model = _model("sequential")
+    with pytest.raises(TypeError, match=r"^model must be a torch.nn.Module, got list"):
+        fit([], X, y)
+    with pytest.raises(TypeError, match=r"^X and y must be tensors"):
+        fit(model, X.tolist(), y)
+    with pytest.raises(
+        ValueError, match=r"^X must have a sample dimension first, shape \(n, \.\.\.\), got \(12,\)"
+    ):
+        fit(model, X[:, 0], y)
+    with pytest.raises(ValueError, match=r"^y must have 12 rows to match X, got shape \(11,\)"):
+        fit(model, X, y[:11])
+    for kw, name in (({"lr": 0.0}, "lr"), ({"steps": -1}, "steps"), ({"weight_decay": -1.0}, "weight_decay"),
+                     ({"batch_size": 0}, "batch_size"), ({"record_every": 0}, "record_every"),
+                     ({"optimizer": "lbfgs"}, "optimizer"), ({"loss": "hinge"}, "loss")):  # fmt: skip
+        with pytest.raises(ValueError, match=rf"^{name}"):
+            fit(model, X, y, steps=kw.pop("steps", 2), **kw)
+    h = fit(model, X, y, steps=2, record={"zero": lambda m: 0.0})
+    with pytest.raises(
+        KeyError, match=r"'nope' was not recorded; recorded: \['step', 'train_loss', 'zero'\]"
+    ):
+        h["nope"]
+    assert h.last("zero") == 0.0 and h["step"].tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match=r"^batch_size must be <= n = 3, got 4"):
+        next(minibatch_indices(3, 4))
+    with pytest.raises(ValueError, match=r"^n"):
+        next(minibatch_indices(0, 1))
+
+
+def test_a_custom_optimizer_gets_the_trainable_parameters_only():
+    X, y = _data()
+    model = _model("sequential")
+    model[0].weight.requires_grad_(False)
+    frozen = model[0].weight.detach().clone()
+    seen = []
+
+    def make(params):
+        params = list(params)
+        seen.extend(params)
+        return torch.optim.SGD(params, lr=0.1)
+
+    fit(model, X, y, optimizer=make, steps=3)
+    assert len(seen) == 3 and all(p.requires_grad for p in seen)
+    assert torch.equal(model[0].weight, frozen)
