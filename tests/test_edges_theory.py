@@ -197,3 +197,12 @@ def test_mp_stieltjes_tends_to_one_over_lambda():
     for gamma in (0.3, 1.0, 3.0):
         assert mp_stieltjes(-1e6, gamma) == pytest.approx(1e-6, rel=1e-5)
         assert mp_stieltjes(-1.0, gamma) > mp_stieltjes(-2.0, gamma) > 0
+
+
+def test_kl_inverse_iterations_by_hand():
+    """One halving of [q, 1]: kl(0‖½) = ln 2 ≤ 10, so the answer is ½; iters must be ≥ 1."""
+    assert float(kl_inverse(0.0, 10.0, iters=1)) == 0.5
+    assert float(kl_inverse(0.0, 0.1, iters=1)) == 0.0  # ln 2 > 0.1: the lower end stays
+    assert float(kl_inverse(0.0, 10.0, iters=2)) == 0.75
+    with pytest.raises(ValueError, match=r"^iters must be"):
+        kl_inverse(0.1, 0.1, iters=0)
