@@ -125,3 +125,37 @@ def test_gp_posterior_by_hand_and_variance_never_negative():
     # at the data without noise the variance is 0, not a rounding error below it
     _, v0 = gp_posterior(K, y, K, torch.diag(K), noise=0.0)
     assert bool((v0 >= 0).all()) and float(v0.max()) < 1e-12
+
+
+def test_design_errors_name_the_argument_and_the_expected_shape():
+    X, y = _design(5, 3, 6)
+    with pytest.raises(ValueError, match=r"^X must have shape \(n, p\) or \(trials, n, p\), got"):
+        ridge(X[0], y, 0.1)
+    with pytest.raises(
+        ValueError, match=r"^y must have shape \(5,\) to match X, got shape \(5, 2\)"
+    ):
+        ridge(X, torch.zeros(5, 2), 0.1)
+    with pytest.raises(ValueError, match=r"^y must have length 5 \(the rows of X\), got length 4"):
+        min_norm_interpolator(X, y[:4])
+    Xb, yb = _design(5, 3, 7, trials=2)
+    with pytest.raises(ValueError, match=r"^y must have 2 trials to match X, got 3"):
+        ridge_path(Xb, torch.zeros(3, 5), [0.1])
+    with pytest.raises(ValueError, match=r"^y must be finite"):
+        ridge(X, torch.full((5,), float("nan")), 0.1)
+    for f, name in ((lambda: ridge(X, y, -1.0), "lam"), (lambda: ridge_path(X, y, [0.1, -1.0]), "lams"),
+                    (lambda: min_norm_interpolator(X, y, rcond=-1.0), "rcond")):  # fmt: skip
+        with pytest.raises(ValueError, match=rf"^{name}"):
+            f()
+    # a column vector y of shape (n, 1), a list y, and float64 kept
+    assert torch.allclose(ridge(X, y[:, None], 0.1), ridge(X, y.tolist(), 0.1))
+    assert ridge(X.float(), y, 0.1).dtype == torch.float32
+
+
+def test_min_norm_cut_off_drops_tiny_singular_values_only():
+    """rcond cuts singular values below rcond·s_max; the default is max(n, p)·eps·s_max."""
+    X = torch.diag(torch.tensor([1.0, 1e-3, 1e-9, 1e-20], dtype=torch.float64))
+    y = torch.ones(4, dtype=torch.float64)
+    assert min_norm_interpolator(X, y).tolist() == pytest.approx([1.0, 1e3, 1e9, 0.0])
+    assert min_norm_interpolator(X, y, rcond=1e-6).tolist() == pytest.approx([1.0, 1e3, 0, 0])
+    assert min_norm_interpolator(X, y, rcond=0.0).tolist() == pytest.approx([1.0, 1e3, 1e9, 1e20])
+    assert min_norm_interpolator(X, y, rcond=1e-3).tolist() == pytest.approx([1.0, 0, 0, 0])
