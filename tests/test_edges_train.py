@@ -10,6 +10,7 @@ MLPs in the standard, NTK, mean-field and muP parameterizations (whose per-layer
 
 import itertools
 import math
+import re
 
 import pytest
 import torch
@@ -262,3 +263,65 @@ def test_a_custom_optimizer_gets_the_trainable_parameters_only():
     fit(model, X, y, optimizer=make, steps=3)
     assert len(seen) == 3 and all(p.requires_grad for p in seen)
     assert torch.equal(model[0].weight, frozen)
+
+
+def test_the_progress_bar_counts_every_step(capsys, monkeypatch):
+    X, y = _data()
+    fit(_model("sequential"), X, y, lr=0.01, steps=30, progress=True)
+    err = capsys.readouterr().err
+    assert re.search(r"(^|\r)training: ", err) and "/30" in err and "60/30" not in err
+    monkeypatch.delenv("DLT_PROGRESS", raising=False)
+    fit(_model("sequential"), X, y, lr=0.01, steps=30)  # live session, short run: no bar
+    assert "training" not in capsys.readouterr().err
+
+
+def test_documented_defaults_of_fit_and_minibatch_indices():
+    """lr = 0.1, steps = 1000, seed = 0 (fit) and seed = 0 (minibatch_indices)."""
+    X, y = _data(12)
+    a, b = _model("sequential"), _model("sequential")
+    ha = fit(a, X, y, batch_size=4, record_every=500)
+    hb = fit(b, X, y, lr=0.1, steps=1000, seed=0, batch_size=4, record_every=500)
+    assert ha.step == hb.step == [0, 500, 1000] and ha.train_loss == hb.train_loss
+    assert ha.last() == ha.train_loss[-1] != ha.train_loss[-2]
+    assert [next(minibatch_indices(10, 3)).tolist() for _ in range(2)] == [
+        next(minibatch_indices(10, 3, seed=0)).tolist()
+    ] * 2
+
+
+def test_minibatches_are_full_and_sizes_one_are_allowed():
+    batches = minibatch_indices(8, 3, seed=1)
+    assert all(len(next(batches)) == 3 for _ in range(12))  # 2 per epoch, never a short one
+    assert next(minibatch_indices(1, 1)).tolist() == [0]
+    X, y = _data(12)
+    h = fit(_model("sequential"), X, y, lr=0.01, steps=3, batch_size=1)
+    assert h.step == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match=r"^batch_size"):
+        next(minibatch_indices(5, 0))
+
+
+def test_full_batch_with_full_loss_false_and_the_callback_gets_the_model():
+    X, y = _data()
+    model = _model("sequential")
+    got = []
+    a = fit(model, X, y, lr=0.05, steps=4, full_loss=False, callback=lambda s, m: got.append(m))
+    b = fit(_model("sequential"), X, y, lr=0.05, steps=4)
+    assert a.train_loss == b.train_loss and all(m is model for m in got) and len(got) == 5
+    h = fit(_model("sequential"), X, y, lr=0.01, steps=300)
+    assert h.step[:2] == [0, 3]  # steps // 100
+
+
+def test_fit_refuses_inputs_of_the_wrong_rank_or_not_finite():
+    X, y = _data()
+    model = _model("sequential")
+    with pytest.raises(ValueError, match=r"^X must have shape \(n, \.\.\.\), got"):
+        fit(model, X.reshape(12, 3, 1, 1, 1, 1, 1, 1), y)
+    with pytest.raises(ValueError, match=r"^X must have shape \(n, \.\.\.\), got"):
+        fit(model, torch.tensor(1.0, dtype=torch.float64), y)
+    with pytest.raises(ValueError, match=r"^y must have shape \(n, \.\.\.\), got"):
+        fit(model, X, torch.tensor(1.0, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"^y must have shape \(n, \.\.\.\), got"):
+        fit(model, X, y.reshape(12, 1, 1, 1, 1, 1, 1, 1))
+    with pytest.raises(ValueError, match=r"^X must be finite"):
+        fit(model, X.clone().fill_(math.nan), y)
+    with pytest.raises(ValueError, match=r"^y must be finite"):
+        fit(model, X, y.clone().fill_(math.inf))
