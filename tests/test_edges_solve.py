@@ -159,3 +159,34 @@ def test_min_norm_cut_off_drops_tiny_singular_values_only():
     assert min_norm_interpolator(X, y, rcond=1e-6).tolist() == pytest.approx([1.0, 1e3, 0, 0])
     assert min_norm_interpolator(X, y, rcond=0.0).tolist() == pytest.approx([1.0, 1e3, 1e9, 1e20])
     assert min_norm_interpolator(X, y, rcond=1e-3).tolist() == pytest.approx([1.0, 0, 0, 0])
+
+
+def test_zero_penalty_is_the_pseudo_inverse_with_its_cut_off_and_one_is_a_penalty():
+    """lam = 0 takes the cut-off pseudo-inverse (rank-deficient designs stay finite); lam = 1
+    is an ordinary penalty; the cut-off is relative to the largest singular value."""
+    x = torch.randn(6, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(9))
+    X = torch.cat([x, x, 1e-17 * x.roll(1, 0)], 1)  # rank one up to a 1e-17 column
+    y = 3 * x[:, 0]
+    want = min_norm_interpolator(X, y)
+    assert want[:2].tolist() == pytest.approx([1.5, 1.5]) and abs(float(want[2])) < 1e-6
+    assert torch.allclose(ridge(X, y, 0.0), want) and torch.allclose(
+        ridge_path(X, y, [0.0])[0], want
+    )
+    lhs = (X.T @ X / 6 + torch.eye(3, dtype=torch.float64)) @ ridge(X, y, 1.0)
+    assert torch.allclose(lhs, X.T @ y / 6)
+    assert torch.allclose(ridge_path(X, y, [1.0])[0], ridge(X, y, 1.0))
+    for scale in (1e-6, 1e6):  # the cut-off moves with the scale of X
+        D = torch.diag(torch.tensor([1.0, 1e-3, 1e-9, 1e-20], dtype=torch.float64)) * scale
+        got = min_norm_interpolator(D, torch.ones(4, dtype=torch.float64)) * scale
+        assert got.tolist() == pytest.approx([1.0, 1e3, 1e9, 0.0])
+        got = ridge_path(D, torch.ones(4, dtype=torch.float64), [0.0])[0] * scale
+        assert got.tolist() == pytest.approx([1.0, 1e3, 1e9, 0.0])
+
+
+def test_batched_designs_accept_a_trailing_one_and_name_the_batched_shape():
+    Xb, yb = _design(5, 3, 10, trials=2)
+    assert torch.allclose(ridge(Xb, yb[..., None], 0.1), ridge(Xb, yb, 0.1))
+    with pytest.raises(
+        ValueError, match=r"^y must have shape \(2, 5\) to match X, got shape \(5,\)"
+    ):
+        ridge(Xb, yb[0], 0.1)
