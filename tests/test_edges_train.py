@@ -325,3 +325,13 @@ def test_fit_refuses_inputs_of_the_wrong_rank_or_not_finite():
         fit(model, X.clone().fill_(math.nan), y)
     with pytest.raises(ValueError, match=r"^y must be finite"):
         fit(model, X, y.clone().fill_(math.inf))
+
+
+def test_minibatch_order_follows_the_seed():
+    firsts = {tuple(next(minibatch_indices(10, 5, seed=s)).tolist()) for s in range(4)}
+    assert len(firsts) == 4  # four seeds, four different first batches
+    g = torch.Generator().manual_seed(3)
+    assert (
+        next(minibatch_indices(10, 5, seed=g)).tolist()
+        == next(minibatch_indices(10, 5, seed=3)).tolist()
+    )
