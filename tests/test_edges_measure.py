@@ -293,3 +293,42 @@ def test_grokking_time_errors_and_edges():
     steps = torch.tensor([0, 2**24 + 1, 2**24 + 3], dtype=torch.int64)
     got = grokking_time(steps, torch.tensor([0.2, 0.9, 1.0]), 0.9)
     assert float(got) == 2**24 + 1
+
+
+def test_margin_of_a_trajectory_is_the_margin_of_each_row_whatever_their_scales():
+    Z = torch.tensor([[1.0, 0.0], [0.0, -1.0]])
+    W = torch.tensor([[3.0, -4.0], [1.0, 0.0], [-1.0, -1.0]])
+    for p in (1, 2, math.inf):
+        rows = [float(margin(w, Z, p)) for w in W]
+        assert margin(W, Z, p).tolist() == pytest.approx(rows)
+        scaled = W * torch.tensor([[1e-30], [1.0], [1e30]])  # float32 rows far apart in scale
+        assert margin(scaled, Z, p).tolist() == pytest.approx(rows, rel=1e-6)
+    # the promoted dtype of w and Z
+    assert margin(W[0], Z.double()).dtype == torch.float64
+    assert (
+        margin(W[0].double(), Z).dtype == torch.float64 and margin(W[0], Z).dtype == torch.float32
+    )
+
+
+def test_margin_errors_name_the_argument():
+    Z = torch.tensor([[1.0, 0.0], [0.0, -1.0]])
+    with pytest.raises(ValueError, match=r"^w must have shape \(d,\) or \(T, d\) with d = 2, got"):
+        margin(torch.ones(1, 1, 2), Z)
+    with pytest.raises(ValueError, match=r"^w must have 2 columns to match Z, got shape \(3,\)"):
+        margin(torch.ones(3), Z)
+    with pytest.raises(ValueError, match=r"^Z "):
+        margin(torch.ones(2), torch.ones(2))
+    with pytest.raises(ValueError, match=r"^w must be finite"):
+        margin(torch.tensor([1.0, math.nan]), Z)
+    for bad in (True, "2", None):
+        with pytest.raises(TypeError, match=r"^norm must be a number >= 1 or inf, got"):
+            margin(torch.ones(2), Z, bad)
+    for bad in (0.5, math.nan, -math.inf):
+        with pytest.raises(ValueError, match=r"^norm must be >= 1 \(or inf\), got"):
+            margin(torch.ones(2), Z, bad)
+
+
+def test_top_frequency_share_default_is_five_frequencies():
+    E = torch.randn(23, 3, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    assert float(top_frequency_share(E)) == float(top_frequency_share(E, 5))
+    assert float(top_frequency_share(E)) != float(top_frequency_share(E, 6))
