@@ -332,3 +332,8 @@ def test_top_frequency_share_default_is_five_frequencies():
     E = torch.randn(23, 3, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
     assert float(top_frequency_share(E)) == float(top_frequency_share(E, 5))
     assert float(top_frequency_share(E)) != float(top_frequency_share(E, 6))
+
+
+def test_margin_default_norm_is_l2():
+    Z, w = torch.tensor([[1.0, 0.0], [0.0, -1.0]]), torch.tensor([3.0, -4.0])
+    assert float(margin(w, Z)) == float(margin(w, Z, 2)) != float(margin(w, Z, 3))
