@@ -29,7 +29,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install test lint lint-workflows unit notebooks book book-check browser-test pdf tex execute lab lab-copy lessons bench clean set-repo
+.PHONY: install test lint lint-workflows unit notebooks book book-check browser-test pdf tex execute lab lab-copy lessons bench mutation clean set-repo
 
 install: $(STAMP)
 
@@ -148,6 +148,14 @@ lessons: install
 
 bench: install
 	$(BIN)/python benchmarks/ntk_speed.py
+
+## make mutation MODULE=dlt/theory/kl.py: mutmut plants one bug at a time in that module (or in each module
+## of a folder: MODULE=dlt/theory) and runs its fast unit tests; the score and every survivor go to
+## benchmarks/mutation/ (REPORT.md and one file per module). Minutes per module: run it in chunks.
+MODULE ?=
+mutation: install
+	@test -n "$(MODULE)" || { echo "usage: make mutation MODULE=dlt/theory/kl.py (or a folder; see CONTRIBUTING.md)"; exit 2; }
+	nice -n 15 $(BIN)/python tools/mutation.py $(MODULE)
 
 clean:
 	rm -rf _build .pytest_cache

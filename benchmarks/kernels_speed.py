@@ -43,10 +43,10 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
+from dlt.kernels import nngp_ntk, textbook_kernels
 from dlt.measure.ntk import _featurizer
 from dlt.nets import MLP
 from dlt.ntk import empirical_ntk
-from dlt.kernels import nngp_ntk, textbook_kernels
 
 
 def median(fn: Callable[[], object], repeats: int) -> tuple[float, float]:

@@ -73,10 +73,10 @@ def as_tensor(
         raise ValueError(f"{name} must have shape {shape}, got shape {tuple(t.shape)}")
     if t.numel() == 0:
         raise ValueError(f"{name} must be non-empty, got shape {tuple(t.shape)}")
-    if not t.is_floating_point():
-        t = t.to(torch.get_default_dtype())
-    if dtype is not None:
+    if dtype is not None:  # straight to dtype: integers beyond 2**24 do not pass through float32
         t = t.to(dtype)
+    elif not t.is_floating_point():
+        t = t.to(torch.get_default_dtype())
     return check_finite(t, name) if finite else t
 
 

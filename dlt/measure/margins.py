@@ -32,7 +32,8 @@ def margin(w: torch.Tensor, Z: torch.Tensor, norm: float = 2.0) -> torch.Tensor:
     Returns
     -------
     Tensor of shape () or (T,), in the promoted dtype of ``w`` and ``Z``. A zero ``w``
-    gives ``nan`` (its direction is undefined).
+    gives ``nan`` (its direction is undefined). Invariant to the scale of ``w``, which is
+    divided by its largest entry first, so a float32 ``w`` of size 1e-30 or 1e30 is fine.
 
     Raises
     ------
@@ -61,5 +62,8 @@ def margin(w: torch.Tensor, Z: torch.Tensor, norm: float = 2.0) -> torch.Tensor:
         raise ValueError(f"norm must be >= 1 (or inf), got {norm}")
     dtype = torch.promote_types(v.dtype, z.dtype)
     v, z = v.to(dtype), z.to(device=v.device, dtype=dtype)
+    # The margin is invariant to the scale of w: divide each w by its largest entry first, so
+    # that the norm of a tiny (or huge) float32 w neither underflows to 0 nor overflows to inf.
+    v = v / v.abs().amax(-1, keepdim=True)
     size = torch.linalg.vector_norm(v, ord=p, dim=-1)
     return (v @ z.T).min(-1).values / size

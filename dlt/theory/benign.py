@@ -71,10 +71,13 @@ def effective_ranks(eigenvalues: object, k: int) -> tuple[float, float]:
     if k >= lam.size:
         raise ValueError(f"k must be < the number of eigenvalues ({lam.size}), got {k}")
     tail = lam[k:]
-    s1, s2 = float(tail.sum()), float((tail**2).sum())
-    r_k = s1 / float(tail[0]) if tail[0] > 0 else math.inf
-    R_k = s1 * s1 / s2 if s2 > 0 else math.inf
-    return r_k, R_k
+    if not tail[0] > 0:  # sorted in decreasing order: the whole tail is zero
+        return math.inf, math.inf
+    # both ranks are invariant to the scale of the spectrum: divide by the tail's largest
+    # eigenvalue first, so that squares of tiny eigenvalues (1e-200) do not underflow to 0
+    t = tail / tail[0]
+    s1, s2 = float(t.sum()), float((t**2).sum())
+    return s1, s1 * s1 / s2
 
 
 @validate_params({"n": Int(1), "b": Positive()})

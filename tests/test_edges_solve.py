@@ -1,0 +1,192 @@
+"""Edges of the solvers' promises: closed forms by hand, scale invariances (Hypothesis,
+derandomized), rank-deficient and tall/wide designs, and the limits of the penalty."""
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlt.solve import (
+    gp_posterior,
+    kernel_regression,
+    lasso,
+    min_norm_interpolator,
+    ridge,
+    ridge_path,
+)
+
+PROPERTY = settings(derandomize=True, max_examples=25, deadline=None, database=None)
+
+
+def _design(n, p, seed, trials=None):
+    g = torch.Generator().manual_seed(seed)
+    shape = (n, p) if trials is None else (trials, n, p)
+    X = torch.randn(*shape, generator=g, dtype=torch.float64)
+    y = torch.randn(*shape[:-1], generator=g, dtype=torch.float64)
+    return X, y
+
+
+@PROPERTY
+@given(
+    n=st.integers(2, 12),
+    p=st.integers(1, 12),
+    lam=st.floats(1e-3, 10),
+    c=st.floats(1e-3, 1e3),
+    seed=st.integers(0, 999),
+)
+def test_ridge_solves_its_normal_equations_and_scales(n, p, lam, c, seed):
+    """(XᵀX/n + λI) β = Xᵀy/n, and ridge(cX, cy, c²λ) = ridge(X, y, λ), ridge(X, cy, λ) = c ridge."""
+    X, y = _design(n, p, seed)
+    b = ridge(X, y, lam)
+    lhs = (X.T @ X / n + lam * torch.eye(p, dtype=X.dtype)) @ b
+    assert torch.allclose(lhs, X.T @ y / n, rtol=1e-8, atol=1e-10)
+    assert torch.allclose(ridge(c * X, c * y, c**2 * lam), b, rtol=1e-7, atol=1e-10)
+    assert torch.allclose(ridge(X, c * y, lam), c * b, rtol=1e-8, atol=1e-10 * c)
+    path = ridge_path(X, y, [0.0, lam])
+    assert torch.allclose(path[1], b, rtol=1e-8, atol=1e-10)
+    assert torch.allclose(path[0], min_norm_interpolator(X, y), rtol=1e-8, atol=1e-10)
+
+
+def test_ridge_limits_of_the_penalty():
+    X, y = _design(8, 20, 0)
+    # λ -> 0: the min-norm interpolator (wide design); λ -> ∞: Xᵀy/(nλ)
+    assert torch.allclose(ridge(X, y, 0.0), min_norm_interpolator(X, y))
+    assert torch.allclose(ridge(X, y, 1e-10), min_norm_interpolator(X, y), atol=1e-6)
+    big = 1e8
+    assert torch.allclose(ridge(X, y, big), X.T @ y / (8 * big), rtol=1e-6)
+
+
+def test_min_norm_interpolator_on_wide_tall_and_rank_deficient_designs():
+    X, y = _design(5, 9, 1)
+    b = min_norm_interpolator(X, y)
+    assert torch.allclose(X @ b, y, atol=1e-10)  # interpolates
+    assert torch.allclose(b, torch.linalg.pinv(X) @ y, atol=1e-10)  # no null-space component
+    T, yt = _design(9, 3, 2)
+    assert torch.allclose(min_norm_interpolator(T, yt), torch.linalg.lstsq(T, yt).solution)
+    # a repeated column: the two copies share the weight equally (minimum norm)
+    x = torch.randn(6, 1, dtype=torch.float64)
+    b2 = min_norm_interpolator(torch.cat([x, x], 1), 3 * x[:, 0])
+    assert b2.tolist() == pytest.approx([1.5, 1.5])
+    # batched trials give each trial's own solution
+    Xb, yb = _design(4, 6, 3, trials=3)
+    sol = min_norm_interpolator(Xb, yb)
+    for t in range(3):
+        assert torch.allclose(sol[t], torch.linalg.pinv(Xb[t]) @ yb[t], atol=1e-10)
+
+
+def test_ridge_is_invariant_to_tiny_and_huge_scales_of_the_data():
+    X, y = _design(6, 4, 4)
+    b = ridge(X, y, 0.1)
+    for s in (1e-100, 1e100):
+        assert torch.allclose(ridge(s * X, s * y, 0.1 * s**2), b, rtol=1e-8)
+
+
+def test_lasso_on_an_orthogonal_design_is_soft_thresholding_by_hand():
+    X = torch.tensor(
+        [[2.0, 0.0], [0.0, 2.0], [0.0, 0.0], [0.0, 0.0]], dtype=torch.float64
+    )  # XᵀX/n = I
+    y = torch.tensor([1.0, -0.4, 3.0, 0.0], dtype=torch.float64)
+    # Xᵀy/n = (0.5, -0.2); with λ = 0.3: (0.2, 0)
+    w = lasso(X[None], y[None], 0.3, n_iter=200)[0]
+    assert w.tolist() == pytest.approx([0.2, 0.0], abs=1e-10)
+    # above λ_max = ‖Xᵀy/n‖_∞ the solution is exactly zero
+    assert lasso(X[None], y[None], 0.51)[0].abs().max() == 0
+
+
+def test_kernel_regression_interpolates_without_ridge_and_shrinks_with_it():
+    g = torch.Generator().manual_seed(5)
+    A = torch.randn(6, 6, generator=g, dtype=torch.float64)
+    K = A @ A.T + 0.1 * torch.eye(6, dtype=torch.float64)
+    y = torch.randn(6, generator=g, dtype=torch.float64)
+    assert torch.allclose(kernel_regression(K, y, K), y, atol=1e-8)
+    # two targets at once are the two single solves
+    Y = torch.stack([y, 2 * y], 1)
+    assert torch.allclose(
+        kernel_regression(K, Y, K, ridge=0.5)[:, 1], 2 * kernel_regression(K, y, K, ridge=0.5)
+    )
+    # ridge λ: K (K + λI)^{-1} y, by a dense solve
+    want = K @ torch.linalg.solve(K + 0.5 * torch.eye(6, dtype=torch.float64), y)
+    assert torch.allclose(kernel_regression(K, y, K, ridge=0.5), want)
+
+
+def test_gp_posterior_by_hand_and_variance_never_negative():
+    K = torch.tensor([[2.0, 1.0], [1.0, 2.0]], dtype=torch.float64)
+    y = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    ks = torch.tensor([[1.0, 0.0]], dtype=torch.float64)
+    mean, var = gp_posterior(K, y, ks, torch.tensor([1.5]), noise=1.0)
+    inv = torch.linalg.inv(K + torch.eye(2, dtype=torch.float64))  # σ = 1: σ² = 1
+    assert float(mean) == pytest.approx(float(ks @ inv @ y))
+    assert float(var) == pytest.approx(1.5 - float(ks @ inv @ ks.T))
+    # noise is a standard deviation: σ = 2 adds 4 to the diagonal
+    m2, _ = gp_posterior(K, y, ks, torch.tensor([1.5]), noise=2.0)
+    assert float(m2) == pytest.approx(
+        float(ks @ torch.linalg.inv(K + 4 * torch.eye(2, dtype=torch.float64)) @ y)
+    )
+    # at the data without noise the variance is 0, not a rounding error below it
+    _, v0 = gp_posterior(K, y, K, torch.diag(K), noise=0.0)
+    assert bool((v0 >= 0).all()) and float(v0.max()) < 1e-12
+
+
+def test_design_errors_name_the_argument_and_the_expected_shape():
+    X, y = _design(5, 3, 6)
+    with pytest.raises(ValueError, match=r"^X must have shape \(n, p\) or \(trials, n, p\), got"):
+        ridge(X[0], y, 0.1)
+    with pytest.raises(
+        ValueError, match=r"^y must have shape \(5,\) to match X, got shape \(5, 2\)"
+    ):
+        ridge(X, torch.zeros(5, 2), 0.1)
+    with pytest.raises(ValueError, match=r"^y must have length 5 \(the rows of X\), got length 4"):
+        min_norm_interpolator(X, y[:4])
+    Xb, yb = _design(5, 3, 7, trials=2)
+    with pytest.raises(ValueError, match=r"^y must have 2 trials to match X, got 3"):
+        ridge_path(Xb, torch.zeros(3, 5), [0.1])
+    with pytest.raises(ValueError, match=r"^y must be finite"):
+        ridge(X, torch.full((5,), float("nan")), 0.1)
+    for f, name in ((lambda: ridge(X, y, -1.0), "lam"), (lambda: ridge_path(X, y, [0.1, -1.0]), "lams"),
+                    (lambda: min_norm_interpolator(X, y, rcond=-1.0), "rcond")):  # fmt: skip
+        with pytest.raises(ValueError, match=rf"^{name}"):
+            f()
+    # a column vector y of shape (n, 1), a list y, and float64 kept
+    assert torch.allclose(ridge(X, y[:, None], 0.1), ridge(X, y.tolist(), 0.1))
+    assert ridge(X.float(), y, 0.1).dtype == torch.float32
+
+
+def test_min_norm_cut_off_drops_tiny_singular_values_only():
+    """rcond cuts singular values below rcond·s_max; the default is max(n, p)·eps·s_max."""
+    X = torch.diag(torch.tensor([1.0, 1e-3, 1e-9, 1e-20], dtype=torch.float64))
+    y = torch.ones(4, dtype=torch.float64)
+    assert min_norm_interpolator(X, y).tolist() == pytest.approx([1.0, 1e3, 1e9, 0.0])
+    assert min_norm_interpolator(X, y, rcond=1e-6).tolist() == pytest.approx([1.0, 1e3, 0, 0])
+    assert min_norm_interpolator(X, y, rcond=0.0).tolist() == pytest.approx([1.0, 1e3, 1e9, 1e20])
+    assert min_norm_interpolator(X, y, rcond=1e-3).tolist() == pytest.approx([1.0, 0, 0, 0])
+
+
+def test_zero_penalty_is_the_pseudo_inverse_with_its_cut_off_and_one_is_a_penalty():
+    """lam = 0 takes the cut-off pseudo-inverse (rank-deficient designs stay finite); lam = 1
+    is an ordinary penalty; the cut-off is relative to the largest singular value."""
+    x = torch.randn(6, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(9))
+    X = torch.cat([x, x, 1e-17 * x.roll(1, 0)], 1)  # rank one up to a 1e-17 column
+    y = 3 * x[:, 0]
+    want = min_norm_interpolator(X, y)
+    assert want[:2].tolist() == pytest.approx([1.5, 1.5]) and abs(float(want[2])) < 1e-6
+    assert torch.allclose(ridge(X, y, 0.0), want) and torch.allclose(
+        ridge_path(X, y, [0.0])[0], want
+    )
+    lhs = (X.T @ X / 6 + torch.eye(3, dtype=torch.float64)) @ ridge(X, y, 1.0)
+    assert torch.allclose(lhs, X.T @ y / 6)
+    assert torch.allclose(ridge_path(X, y, [1.0])[0], ridge(X, y, 1.0))
+    for scale in (1e-6, 1e6):  # the cut-off moves with the scale of X
+        D = torch.diag(torch.tensor([1.0, 1e-3, 1e-9, 1e-20], dtype=torch.float64)) * scale
+        got = min_norm_interpolator(D, torch.ones(4, dtype=torch.float64)) * scale
+        assert got.tolist() == pytest.approx([1.0, 1e3, 1e9, 0.0])
+        got = ridge_path(D, torch.ones(4, dtype=torch.float64), [0.0])[0] * scale
+        assert got.tolist() == pytest.approx([1.0, 1e3, 1e9, 0.0])
+
+
+def test_batched_designs_accept_a_trailing_one_and_name_the_batched_shape():
+    Xb, yb = _design(5, 3, 10, trials=2)
+    assert torch.allclose(ridge(Xb, yb[..., None], 0.1), ridge(Xb, yb, 0.1))
+    with pytest.raises(
+        ValueError, match=r"^y must have shape \(2, 5\) to match X, got shape \(5,\)"
+    ):
+        ridge(Xb, yb[0], 0.1)

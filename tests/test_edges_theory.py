@@ -1,0 +1,208 @@
+"""Edges of the closed forms' promises: error messages that name the argument and its expected
+shape, the dtype of the result, limits and invariants (Hypothesis, derandomized)."""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlt.theory import gaussian_kl, kl, kl_inverse
+from dlt.theory.benign import effective_ranks
+from dlt.theory.kernels import relu_nngp, relu_ntk
+from dlt.theory.risk import mp_stieltjes
+from dlt.theory.stability import sgd_mean_square_rate, stability_thresholds
+
+PROPERTY = settings(derandomize=True, max_examples=30, deadline=None, database=None)
+EIGHT = torch.full((1,) * 8, 0.5)  # one dimension more than any argument accepts
+
+
+# ---------------------------------------------------------------- kl, kl_inverse, gaussian_kl
+
+
+def test_kl_errors_name_the_argument_and_the_expected_shape():
+    for args, name in (((EIGHT, 0.5), "q"), ((0.5, EIGHT), "p")):
+        with pytest.raises(
+            ValueError,
+            match=rf"^{name} must have shape \(\.\.\.\) of numbers in \[0, 1\], got shape \(1, 1",
+        ):
+            kl(*args)
+    with pytest.raises(ValueError, match=r"^q must be finite"):
+        kl(torch.tensor([0.5, math.nan]), 0.5)
+    with pytest.raises(ValueError, match=r"^p must lie in \[0, 1\], got values from 1\.5"):
+        kl(0.5, torch.tensor([1.5]))
+
+
+def test_kl_inverse_errors_name_the_argument_and_the_expected_shape():
+    with pytest.raises(
+        ValueError, match=r"^c must have shape \(\.\.\.\) of numbers >= 0, got shape \(1, 1"
+    ):
+        kl_inverse(0.1, EIGHT)
+    with pytest.raises(ValueError, match=r"^c must be finite"):
+        kl_inverse(0.1, math.inf)
+    with pytest.raises(ValueError, match=r"^c must be >= 0, got -0\.5"):
+        kl_inverse(0.1, -0.5)
+
+
+def test_gaussian_kl_errors_name_the_argument_and_the_expected_shape():
+    m = torch.zeros(3)
+    for bad, name in ((0, "mean_q"), (1, "mean_p")):
+        args = [m, m, 1.0, 1.0]
+        args[bad] = torch.zeros(3, 1)
+        with pytest.raises(
+            ValueError, match=rf"^{name} must have shape \(D,\), got shape \(3, 1\)"
+        ):
+            gaussian_kl(*args)
+    for bad, name in ((2, "sigma_q"), (3, "sigma_p")):
+        args = [m, m, 1.0, 1.0]
+        args[bad] = torch.ones(3, 1)
+        with pytest.raises(ValueError, match=rf"^{name} must have shape \(\) or \(3,\), got shape"):
+            gaussian_kl(*args)
+        args[bad] = torch.ones(2)
+        with pytest.raises(ValueError, match=rf"^{name} must be a number or have shape \(3,\)"):
+            gaussian_kl(*args)
+        args[bad] = -1.0
+        with pytest.raises(ValueError, match=rf"^{name} must be > 0"):
+            gaussian_kl(*args)
+
+
+def test_results_keep_the_dtype_of_the_first_argument():
+    """kl and kl_inverse in q's dtype, gaussian_kl in mean_q's, whatever the others are."""
+    q32 = torch.tensor([0.1, 0.2], dtype=torch.float32)
+    assert kl(q32, torch.tensor(0.3, dtype=torch.float64)).dtype == torch.float64  # promotion
+    assert kl_inverse(q32, torch.tensor(0.5, dtype=torch.float64)).dtype == torch.float32
+    out = gaussian_kl(
+        torch.zeros(2),
+        torch.ones(2, dtype=torch.float64),
+        0.5,
+        torch.tensor(2.0, dtype=torch.float64),
+    )
+    assert out.dtype == torch.float32
+    want = 0.5 * 2 * ((0.5 / 2) ** 2 + 1 / 4 - 1 - math.log((0.5 / 2) ** 2))
+    assert float(out) == pytest.approx(want, rel=1e-6)
+
+
+@PROPERTY
+@given(q=st.floats(0, 1), c=st.floats(0, 5))
+def test_kl_inverse_is_the_largest_p_within_the_budget(q, c):
+    """kl(q‖p*) = c where p* < 1, p* ≥ q, and any larger p breaks the budget."""
+    p = float(kl_inverse(q, c, iters=200))
+    assert q <= p <= 1
+    if c == 0:
+        assert p == q
+    elif p < 1 - 1e-12:
+        assert float(kl(q, p)) == pytest.approx(c, rel=1e-6, abs=1e-12)
+        assert float(kl(q, min(1.0, p + 1e-6))) > c
+
+
+@PROPERTY
+@given(q=st.floats(0, 1), p=st.floats(0, 1))
+def test_kl_is_nonnegative_zero_on_the_diagonal_and_symmetric_under_flip(q, p):
+    d = float(kl(q, p))
+    assert d >= 0 or d == pytest.approx(0, abs=1e-15)
+    assert float(kl(1 - q, 1 - p)) == pytest.approx(d, rel=1e-9, abs=1e-12)
+    assert float(kl(q, q)) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_kl_edges_by_hand():
+    # 0 ln 0 = 0 at both ends, infinite where p is 0 or 1 and q differs
+    assert float(kl(0.0, 0.5)) == pytest.approx(math.log(2))
+    assert float(kl(1.0, 0.5)) == pytest.approx(math.log(2))
+    assert float(kl(0.0, 0.0)) == 0.0 and float(kl(1.0, 1.0)) == 0.0
+    assert math.isinf(float(kl(0.5, 0.0))) and math.isinf(float(kl(0.5, 1.0)))
+    # tiny q: no cancellation, the q ln q term stays accurate
+    assert float(kl(1e-300, 0.5)) == pytest.approx(math.log(2), rel=1e-12)
+    assert float(kl_inverse(0.0, 1.0)) == pytest.approx(1 - math.exp(-1), rel=1e-12)
+
+
+# ---------------------------------------------------------------- spectra, kernels, stability
+
+
+@PROPERTY
+@given(
+    spectrum=st.lists(st.floats(0, 100), min_size=2, max_size=12),
+    k=st.integers(0, 11),
+    c=st.floats(1e-3, 1e3),
+    seed=st.integers(0, 999),
+)
+def test_effective_ranks_ignore_order_and_scale(spectrum, k, c, seed):
+    k = min(k, len(spectrum) - 1)
+    r, R = effective_ranks(spectrum, k)
+    perm = torch.randperm(len(spectrum), generator=torch.Generator().manual_seed(seed)).tolist()
+    assert effective_ranks([spectrum[i] for i in perm], k) == pytest.approx((r, R), rel=1e-12)
+    assert effective_ranks([c * s for s in spectrum], k) == pytest.approx((r, R), rel=1e-9)
+    tail = sorted(spectrum, reverse=True)[k:]
+    if tail[0] > 0:
+        # 1 ≤ r_k ≤ R_k ≤ r_k² (Bartlett et al. 2020, Lemma 5), R_k at most the tail's length
+        assert 1 <= r * (1 + 1e-9) and r <= R * (1 + 1e-9) and R <= r * r * (1 + 1e-9)
+        assert R <= len(tail) * (1 + 1e-9)
+
+
+def test_effective_ranks_of_a_flat_or_zero_tail():
+    assert effective_ranks([5.0, 2.0, 2.0, 2.0, 2.0], 1) == (4.0, 4.0)
+    assert effective_ranks([5.0, 0.0, 0.0], 1) == (math.inf, math.inf)
+    # a flat tail of tiny eigenvalues: their squares underflow, the ranks must not (2, not inf)
+    assert effective_ranks([1.0, 1e-200, 1e-200], 1) == pytest.approx((2.0, 2.0))
+    with pytest.raises(ValueError, match="k must be <"):
+        effective_ranks([1.0, 2.0], 2)
+
+
+@pytest.mark.parametrize("kernel", [relu_nngp, relu_ntk])
+@pytest.mark.parametrize("depth", [1, 3])
+def test_relu_kernels_are_positively_homogeneous_without_bias(kernel, depth):
+    """A bias-free ReLU network is 1-homogeneous, so K(c x, x') = c K(x, x') for c > 0."""
+    g = torch.Generator().manual_seed(0)
+    x1 = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    x2 = torch.randn(5, 3, generator=g, dtype=torch.float64)
+    K = kernel(x1, x2, depth=depth, sigma_w=1.3)
+    for c in (1e-8, 0.5, 7.0, 1e8):
+        assert torch.allclose(kernel(c * x1, x2, depth=depth, sigma_w=1.3), c * K, rtol=1e-9)
+    # symmetric, and the one-argument form is the Gram matrix
+    assert torch.allclose(kernel(x2, x1, depth=depth, sigma_w=1.3), K.T)
+    assert torch.allclose(
+        kernel(x1, depth=depth, sigma_w=1.3), kernel(x1, x1, depth=depth, sigma_w=1.3)
+    )
+
+
+def test_stability_thresholds_scale_as_one_over_the_gradient_squared():
+    g = torch.Generator().manual_seed(1)
+    G = torch.randn(6, 4, generator=g, dtype=torch.float64)
+    t = stability_thresholds(G, rtol=1e-9)
+    for c in (1e-3, 10.0):
+        s = stability_thresholds(c * G, rtol=1e-9)
+        assert s.gd == pytest.approx(t.gd / c**2, rel=1e-9)
+        assert s.trace == pytest.approx(t.trace / c**2, rel=1e-9)
+        assert s.per_sample == pytest.approx(t.per_sample / c**2, rel=1e-9)
+        assert s.sgd == pytest.approx(t.sgd / c**2, rel=1e-6)
+    # the sandwich 2/max‖g_i‖² ≤ η*_SGD ≤ 2/tr H ≤ 2/λmax
+    assert t.per_sample <= t.sgd * (1 + 1e-6) and t.sgd <= t.trace * (1 + 1e-6) <= t.gd * (1 + 1e-6)
+    # the rows' order does not matter
+    assert stability_thresholds(G.flip(0), rtol=1e-9).sgd == pytest.approx(t.sgd, rel=1e-6)
+    # by hand: H = GᵀG/n, 2/λmax(H) and 2/tr(H)
+    H = G.T @ G / 6
+    assert t.gd == pytest.approx(2 / float(torch.linalg.eigvalsh(H)[-1]))
+    assert t.trace == pytest.approx(2 / float(H.trace()))
+
+
+def test_sgd_rate_at_the_threshold_is_one():
+    G = torch.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]], dtype=torch.float64)
+    t = stability_thresholds(G, rtol=1e-10)
+    assert sgd_mean_square_rate(G, t.sgd) == pytest.approx(1.0, abs=1e-6)
+    assert sgd_mean_square_rate(G, 0.9 * t.sgd) < 1 < sgd_mean_square_rate(G, 1.1 * t.sgd)
+
+
+def test_mp_stieltjes_tends_to_one_over_lambda():
+    """m(−λ) = ∫ (s + λ)⁻¹ dμ(s) ≈ 1/λ for λ ≫ 1 (μ has mean 1), and decreases in λ."""
+    for gamma in (0.3, 1.0, 3.0):
+        assert mp_stieltjes(-1e6, gamma) == pytest.approx(1e-6, rel=1e-5)
+        assert mp_stieltjes(-1.0, gamma) > mp_stieltjes(-2.0, gamma) > 0
+
+
+def test_kl_inverse_iterations_by_hand():
+    """One halving of [q, 1]: kl(0‖½) = ln 2 ≤ 10, so the answer is ½; iters must be ≥ 1."""
+    assert float(kl_inverse(0.0, 10.0, iters=1)) == 0.5
+    assert float(kl_inverse(0.0, 0.1, iters=1)) == 0.0  # ln 2 > 0.1: the lower end stays
+    assert float(kl_inverse(0.0, 10.0, iters=2)) == 0.75
+    with pytest.raises(ValueError, match=r"^iters must be"):
+        kl_inverse(0.1, 0.1, iters=0)

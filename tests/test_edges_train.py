@@ -1,0 +1,337 @@
+"""Edges of the training loop's promises: every option with every kind of model.
+
+`fit` builds its optimizer from ``model.param_groups(lr)`` when the model declares parameter
+groups (:class:`dlt.nets.MLP`) and from the plain parameter list otherwise. Each option must
+reach both: these tests take one step (or a few) from a known start and compare with the
+update written out by hand (not with a second torch optimizer), for SGD, Adam and AdamW, with
+and without weight decay, full-batch and on minibatches, for a plain ``nn.Sequential`` and for
+MLPs in the standard, NTK, mean-field and muP parameterizations (whose per-layer rates differ).
+"""
+
+import itertools
+import math
+import re
+
+import pytest
+import torch
+from torch import nn
+
+from dlt.nets import MLP
+from dlt.train import fit, minibatch_indices
+
+KINDS = ["sequential", "mlp-standard", "mlp-ntk", "mlp-mean_field", "mlp-mup"]
+OPTIMIZERS = ["sgd", "adam", "adamw"]
+
+
+def _model(kind: str) -> nn.Module:
+    torch.manual_seed(0)
+    if kind == "sequential":
+        return nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1)).double()
+    return MLP([3, 8, 1], "tanh", kind.split("-", 1)[1], sigma_b=0.5, seed=0, dtype=torch.float64)
+
+
+def _data(n=12):
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(n, 3, generator=g, dtype=torch.float64)
+    return X, torch.sin(X[:, 0]) + 0.1 * torch.randn(n, generator=g, dtype=torch.float64)
+
+
+def _rates(model: nn.Module, lr: float) -> list[tuple[nn.Parameter, float]]:
+    """Each trainable parameter with its learning rate, from the model's own declaration."""
+    if hasattr(model, "param_groups"):
+        return [(p, g["lr"]) for g in model.param_groups(lr) for p in g["params"]]
+    return [(p, lr) for p in model.parameters()]
+
+
+def _by_hand(model, X, y, optimizer, lr, wd, batch=None):
+    """θ after one step of ``optimizer`` from θ0, written out (Adam's first step included)."""
+    xb, yb = (X, y) if batch is None else (X[batch], y[batch])
+    out = model(xb)
+    out = out[:, 0] if out.ndim == 2 else out
+    loss = 0.5 * ((out - yb) ** 2).mean()
+    params = [p for p, _ in _rates(model, lr)]
+    grads = torch.autograd.grad(loss, params)
+    eps = 1e-8  # torch's default for Adam and AdamW
+    new = []
+    for (p, rate), g in zip(_rates(model, lr), grads, strict=True):
+        p = p.detach()
+        if optimizer == "sgd":  # L2 term added to the gradient
+            new.append(p - rate * (g + wd * p))
+        elif optimizer == "adam":  # first step: m̂ = g', v̂ = g'², with g' = g + wd θ
+            gp = g + wd * p
+            new.append(p - rate * gp / (gp.abs() + eps))
+        else:  # adamw: decoupled decay θ(1 − η λ), then the Adam step on g
+            new.append(p * (1 - rate * wd) - rate * g / (g.abs() + eps))
+    return new
+
+
+@pytest.mark.parametrize(
+    "kind, optimizer, wd", list(itertools.product(KINDS, OPTIMIZERS, [0.0, 0.3]))
+)
+def test_one_full_batch_step_matches_the_update_by_hand(kind, optimizer, wd):
+    """Catches: weight_decay, or the per-layer rates, lost for models with ``param_groups``."""
+    X, y = _data()
+    lr = 0.05
+    model = _model(kind)
+    want = _by_hand(model, X, y, optimizer, lr, wd)
+    fit(model, X, y, optimizer=optimizer, lr=lr, weight_decay=wd, steps=1)
+    got = [p.detach() for p, _ in _rates(model, lr)]
+    for a, b in zip(got, want, strict=True):
+        assert torch.allclose(a, b, rtol=1e-10, atol=1e-12), (kind, optimizer, wd)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def test_one_minibatch_step_uses_the_first_seeded_batch(kind, optimizer):
+    X, y = _data(12)
+    lr, wd = 0.05, 0.1
+    model = _model(kind)
+    batch = next(minibatch_indices(12, 4, seed=7))
+    want = _by_hand(model, X, y, optimizer, lr, wd, batch=batch)
+    fit(model, X, y, optimizer=optimizer, lr=lr, weight_decay=wd, steps=1, batch_size=4, seed=7)
+    for a, b in zip([p.detach() for p, _ in _rates(model, lr)], want, strict=True):
+        assert torch.allclose(a, b, rtol=1e-10, atol=1e-12), kind
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_weight_decay_alone_shrinks_every_parameter_geometrically(kind):
+    """On a loss that is identically 0, SGD's decay alone gives θ_t = (1 − η_g λ)^t θ_0, with
+    each group's own rate η_g (per-layer rates of muP and mean-field included)."""
+    X, _ = _data()
+    lr, wd, steps = 0.1, 0.5, 3
+    model = _model(kind)
+    start = [(p.detach().clone(), rate) for p, rate in _rates(model, lr)]
+    fit(model, X, torch.zeros(len(X)), loss=lambda out, y: 0.0 * out.sum(), lr=lr,
+        weight_decay=wd, steps=steps)  # fmt: skip
+    for (p, _), (p0, rate) in zip(_rates(model, lr), start, strict=True):
+        assert torch.allclose(p.detach(), (1 - rate * wd) ** steps * p0, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_record_stop_and_callback_work_with_every_model_kind(kind):
+    X, y = _data()
+    model = _model(kind)
+    seen = []
+    h = fit(
+        model,
+        X,
+        y,
+        optimizer="adam",
+        lr=0.01,
+        weight_decay=0.01,
+        steps=50,
+        record_every=5,
+        batch_size=6,
+        record={"norm": lambda m: float(sum((p**2).sum() for p in m.parameters()))},
+        callback=lambda step, m: seen.append(step),
+        stop=lambda hist: len(hist.step) == 4,
+    )
+    assert h.step == [0, 5, 10, 15] and seen == h.step
+    assert len(h["norm"]) == 4 and not h.diverged
+    # the recorded loss is the full-data loss (full_loss=True), not the minibatch's
+    with torch.no_grad():
+        out = model(X)
+        out = out[:, 0] if out.ndim == 2 else out
+    assert h.train_loss[-1] == pytest.approx(0.5 * float(((out - y) ** 2).mean()), rel=1e-12)
+
+
+def test_stop_ends_at_the_record_where_it_first_holds_and_no_step_after():
+    X, y = _data()
+    model = _model("mlp-ntk")
+    h = fit(model, X, y, lr=0.1, steps=100, record_every=10, stop=lambda hist: hist.step[-1] == 30)
+    assert h.step == [0, 10, 20, 30]
+    again = _model("mlp-ntk")
+    fit(again, X, y, lr=0.1, steps=30)
+    for a, b in zip(model.parameters(), again.parameters(), strict=True):
+        assert torch.equal(a, b)  # stopped before the 31st step
+
+
+def test_zero_steps_records_the_start_and_changes_nothing():
+    X, y = _data()
+    model = _model("mlp-mup")
+    before = [p.detach().clone() for p in model.parameters()]
+    h = fit(model, X, y, steps=0)
+    assert h.step == [0] and all(
+        torch.equal(a, b) for a, b in zip(model.parameters(), before, strict=True)
+    )
+
+
+def test_a_diverging_run_stops_and_says_so():
+    X, y = _data()
+    model = _model("sequential")
+    h = fit(model, X, 1e3 * y, lr=50.0, steps=200, record_every=1)
+    assert h.diverged and not math.isfinite(h.train_loss[-1]) and len(h.step) < 200
+
+
+def test_minibatches_cover_each_epoch_once_and_reshuffle():
+    batches = minibatch_indices(10, 3, seed=0)
+    epochs = [torch.cat([next(batches) for _ in range(3)]) for _ in range(4)]
+    for e in epochs:
+        assert len(set(e.tolist())) == 9  # 3 full batches, the remainder of 1 dropped
+    assert len({tuple(e.tolist()) for e in epochs}) > 1
+
+
+def test_progress_bar_is_on_for_long_live_runs_only(monkeypatch):
+    from dlt.train import progress_enabled
+
+    monkeypatch.delenv("DLT_PROGRESS", raising=False)
+    assert progress_enabled(200) and not progress_enabled(199)
+    monkeypatch.setenv("DLT_PROGRESS", "0")
+    assert not progress_enabled(10_000)
+    assert progress_enabled(5, progress=True) and not progress_enabled(10_000, progress=False)
+    monkeypatch.setenv("DLT_PROGRESS", "1")
+    assert progress_enabled(10_000)
+
+
+def test_a_run_with_the_progress_bar_trains_exactly_as_without():
+    X, y = _data()
+    runs = []
+    for progress in (True, False):
+        model = _model("mlp-ntk")
+        h = fit(model, X, y, lr=0.1, steps=30, record_every=10, progress=progress)
+        runs.append((h.step, h.train_loss, [p.detach().clone() for p in model.parameters()]))
+    assert runs[0][0] == runs[1][0] == [0, 10, 20, 30] and runs[0][1] == runs[1][1]
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][2], runs[1][2], strict=True))
+
+
+def test_default_record_every_gives_about_a_hundred_records_and_the_last_step():
+    X, y = _data()
+    h = fit(_model("sequential"), X, y, lr=0.01, steps=250)
+    assert h.step[:3] == [0, 2, 4] and h.step[-1] == 250 and len(h.step) == 126
+    h = fit(_model("sequential"), X, y, lr=0.01, steps=7)
+    assert h.step == list(range(8))
+
+
+def test_full_loss_false_records_the_minibatch_loss():
+    X, y = _data(12)
+    full = fit(_model("sequential"), X, y, lr=0.05, steps=6, batch_size=4, record_every=3)
+    mini = fit(_model("sequential"), X, y, lr=0.05, steps=6, batch_size=4, record_every=3,
+               full_loss=False)  # fmt: skip
+    assert full.step == mini.step == [0, 3, 6]
+    assert full.train_loss[0] != mini.train_loss[0]
+    model = _model("sequential")
+    with torch.no_grad():
+        assert full.train_loss[0] == pytest.approx(0.5 * float(((model(X)[:, 0] - y) ** 2).mean()))
+    # a batch as large as the data is full-batch training
+    a = fit(_model("sequential"), X, y, lr=0.05, steps=4, batch_size=12)
+    b = fit(_model("sequential"), X, y, lr=0.05, steps=4)
+    assert a.train_loss == b.train_loss
+
+
+def test_fit_and_history_errors_name_the_argument():
+    X, y = _data()
+    model = _model("sequential")
+    with pytest.raises(TypeError, match=r"^model must be a torch.nn.Module, got list"):
+        fit([], X, y)
+    with pytest.raises(TypeError, match=r"^X and y must be tensors"):
+        fit(model, X.tolist(), y)
+    with pytest.raises(
+        ValueError, match=r"^X must have a sample dimension first, shape \(n, \.\.\.\), got \(12,\)"
+    ):
+        fit(model, X[:, 0], y)
+    with pytest.raises(ValueError, match=r"^y must have 12 rows to match X, got shape \(11,\)"):
+        fit(model, X, y[:11])
+    for kw, name in (({"lr": 0.0}, "lr"), ({"steps": -1}, "steps"), ({"weight_decay": -1.0}, "weight_decay"),
+                     ({"batch_size": 0}, "batch_size"), ({"record_every": 0}, "record_every"),
+                     ({"optimizer": "lbfgs"}, "optimizer"), ({"loss": "hinge"}, "loss")):  # fmt: skip
+        with pytest.raises(ValueError, match=rf"^{name}"):
+            fit(model, X, y, steps=kw.pop("steps", 2), **kw)
+    h = fit(model, X, y, steps=2, record={"zero": lambda m: 0.0})
+    with pytest.raises(
+        KeyError, match=r"'nope' was not recorded; recorded: \['step', 'train_loss', 'zero'\]"
+    ):
+        h["nope"]
+    assert h.last("zero") == 0.0 and h["step"].tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match=r"^batch_size must be <= n = 3, got 4"):
+        next(minibatch_indices(3, 4))
+    with pytest.raises(ValueError, match=r"^n"):
+        next(minibatch_indices(0, 1))
+
+
+def test_a_custom_optimizer_gets_the_trainable_parameters_only():
+    X, y = _data()
+    model = _model("sequential")
+    model[0].weight.requires_grad_(False)
+    frozen = model[0].weight.detach().clone()
+    seen = []
+
+    def make(params):
+        params = list(params)
+        seen.extend(params)
+        return torch.optim.SGD(params, lr=0.1)
+
+    fit(model, X, y, optimizer=make, steps=3)
+    assert len(seen) == 3 and all(p.requires_grad for p in seen)
+    assert torch.equal(model[0].weight, frozen)
+
+
+def test_the_progress_bar_counts_every_step(capsys, monkeypatch):
+    X, y = _data()
+    fit(_model("sequential"), X, y, lr=0.01, steps=30, progress=True)
+    err = capsys.readouterr().err
+    assert re.search(r"(^|\r)training: ", err) and "/30" in err and "60/30" not in err
+    monkeypatch.delenv("DLT_PROGRESS", raising=False)
+    fit(_model("sequential"), X, y, lr=0.01, steps=30)  # live session, short run: no bar
+    assert "training" not in capsys.readouterr().err
+
+
+def test_documented_defaults_of_fit_and_minibatch_indices():
+    """lr = 0.1, steps = 1000, seed = 0 (fit) and seed = 0 (minibatch_indices)."""
+    X, y = _data(12)
+    a, b = _model("sequential"), _model("sequential")
+    ha = fit(a, X, y, batch_size=4, record_every=500)
+    hb = fit(b, X, y, lr=0.1, steps=1000, seed=0, batch_size=4, record_every=500)
+    assert ha.step == hb.step == [0, 500, 1000] and ha.train_loss == hb.train_loss
+    assert ha.last() == ha.train_loss[-1] != ha.train_loss[-2]
+    assert [next(minibatch_indices(10, 3)).tolist() for _ in range(2)] == [
+        next(minibatch_indices(10, 3, seed=0)).tolist()
+    ] * 2
+
+
+def test_minibatches_are_full_and_sizes_one_are_allowed():
+    batches = minibatch_indices(8, 3, seed=1)
+    assert all(len(next(batches)) == 3 for _ in range(12))  # 2 per epoch, never a short one
+    assert next(minibatch_indices(1, 1)).tolist() == [0]
+    X, y = _data(12)
+    h = fit(_model("sequential"), X, y, lr=0.01, steps=3, batch_size=1)
+    assert h.step == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match=r"^batch_size"):
+        next(minibatch_indices(5, 0))
+
+
+def test_full_batch_with_full_loss_false_and_the_callback_gets_the_model():
+    X, y = _data()
+    model = _model("sequential")
+    got = []
+    a = fit(model, X, y, lr=0.05, steps=4, full_loss=False, callback=lambda s, m: got.append(m))
+    b = fit(_model("sequential"), X, y, lr=0.05, steps=4)
+    assert a.train_loss == b.train_loss and all(m is model for m in got) and len(got) == 5
+    h = fit(_model("sequential"), X, y, lr=0.01, steps=300)
+    assert h.step[:2] == [0, 3]  # steps // 100
+
+
+def test_fit_refuses_inputs_of_the_wrong_rank_or_not_finite():
+    X, y = _data()
+    model = _model("sequential")
+    with pytest.raises(ValueError, match=r"^X must have shape \(n, \.\.\.\), got"):
+        fit(model, X.reshape(12, 3, 1, 1, 1, 1, 1, 1), y)
+    with pytest.raises(ValueError, match=r"^X must have shape \(n, \.\.\.\), got"):
+        fit(model, torch.tensor(1.0, dtype=torch.float64), y)
+    with pytest.raises(ValueError, match=r"^y must have shape \(n, \.\.\.\), got"):
+        fit(model, X, torch.tensor(1.0, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"^y must have shape \(n, \.\.\.\), got"):
+        fit(model, X, y.reshape(12, 1, 1, 1, 1, 1, 1, 1))
+    with pytest.raises(ValueError, match=r"^X must be finite"):
+        fit(model, X.clone().fill_(math.nan), y)
+    with pytest.raises(ValueError, match=r"^y must be finite"):
+        fit(model, X, y.clone().fill_(math.inf))
+
+
+def test_minibatch_order_follows_the_seed():
+    firsts = {tuple(next(minibatch_indices(10, 5, seed=s)).tolist()) for s in range(4)}
+    assert len(firsts) == 4  # four seeds, four different first batches
+    g = torch.Generator().manual_seed(3)
+    assert (
+        next(minibatch_indices(10, 5, seed=g)).tolist()
+        == next(minibatch_indices(10, 5, seed=3)).tolist()
+    )

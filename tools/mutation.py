@@ -1,0 +1,282 @@
+"""Mutation testing of one library module against its unit tests: `make mutation MODULE=...`.
+
+mutmut (3.x) plants one small change at a time in the module (an operator, a constant, a
+dropped argument...) and runs the unit tests that reach the changed function; a mutant the
+tests do not notice *survives*. The run happens in a scratch copy of the repository
+(``_build/mutation/<module>/``), so the worktree is never touched, and writes the score and
+each survivor's diff to ``benchmarks/mutation/<module>.md``; ``benchmarks/mutation/REPORT.md``
+gathers the scores of every module run so far and the reviewed reasons why survivors are
+equivalent (``benchmarks/mutation/equivalent.toml``).
+
+Usage: python tools/mutation.py dlt/theory/kl.py [--tests tests/test_bounds.py ...]
+       python tools/mutation.py dlt/theory        (each module of the folder, one after another)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "mutation"
+# The unit tests that exercise each module, fast ones only (no notebook, no install, no book):
+# test files, or single tests (file::test) where the rest of a file trains networks for minutes.
+TESTS: dict[str, list[str]] = {
+    "dlt/theory/kl.py": ["tests/test_bounds.py", "tests/test_edges_theory.py"],
+    "dlt/theory/bounds.py": ["tests/test_bounds.py", "tests/test_edges_theory.py"],
+    "dlt/theory/bayes.py": ["tests/test_icl.py", "tests/test_edges_theory.py"],
+    "dlt/theory/benign.py": ["tests/test_interpolation.py", "tests/test_edges_theory.py"],
+    "dlt/theory/diagonal.py": ["tests/test_implicit_bias.py", "tests/test_edges_theory.py"],
+    "dlt/theory/features.py": ["tests/test_feature_learning.py", "tests/test_edges_theory.py"],
+    "dlt/theory/fused.py": ["tests/test_kernels_fused.py"],
+    "dlt/theory/icl.py": ["tests/test_icl.py", "tests/test_edges_theory.py"],
+    "dlt/theory/kernels.py": ["tests/test_kernels.py", "tests/test_edges_theory.py"],
+    "dlt/theory/noise_scales.py": ["tests/test_scaling.py", "tests/test_edges_theory.py"],
+    "dlt/theory/risk.py": ["tests/test_interpolation.py", "tests/test_edges_theory.py"],
+    "dlt/theory/sgd.py": ["tests/test_scaling.py", "tests/test_edges_theory.py"],
+    "dlt/theory/stability.py": ["tests/test_curvature.py", "tests/test_edges_theory.py"],
+    "dlt/measure/complexity.py": ["tests/test_complexity.py", "tests/test_edges_measure.py"],
+    "dlt/measure/features.py": ["tests/test_feature_learning.py", "tests/test_edges_measure.py"],
+    "dlt/measure/fourier.py": [
+        *(
+            f"tests/test_grokking.py::{t}"
+            for t in (
+                "test_pure_wave_has_all_power_at_its_frequency",
+                "test_parseval_and_members",
+                "test_gaussian_embedding_has_a_spread_spectrum",
+                "test_share_errors",
+                "test_grokking_time_of_a_synthetic_curve",
+                "test_grokking_time_errors",
+            )
+        ),
+        "tests/test_edges_measure.py",
+    ],  # fmt: skip
+    # test_curvature.py's power iterations to tol 1e-11 on trained nets take minutes per mutant
+    "dlt/measure/hessian.py": ["tests/test_edges_measure.py"],
+    "dlt/measure/margins.py": [
+        "tests/test_implicit_bias.py::test_margin_is_scale_invariant_and_matches_definition",
+        "tests/test_edges_measure.py",
+    ],
+    "dlt/measure/ntk.py": [
+        "tests/test_ntk.py",
+        "tests/test_kernels.py",
+        "tests/test_edges_measure.py",
+    ],
+    "dlt/measure/perturbation.py": ["tests/test_complexity.py", "tests/test_edges_measure.py"],
+    "dlt/measure/ranking.py": ["tests/test_complexity.py", "tests/test_edges_measure.py"],
+    "dlt/measure/tracking.py": ["tests/test_curvature.py", "tests/test_edges_measure.py"],
+    "dlt/measure/chain.py": ["tests/test_ntk_structured.py"],
+    "dlt/measure/structured.py": ["tests/test_ntk_structured.py"],
+    "dlt/solve/kernel.py": ["tests/test_kernels.py", "tests/test_edges_solve.py"],
+    "dlt/solve/lasso.py": ["tests/test_icl.py", "tests/test_edges_solve.py"],
+    "dlt/solve/least_squares.py": [
+        *(
+            f"tests/test_interpolation.py::{t}"
+            for t in (
+                "test_min_norm_matches_numpy_pinv",
+                "test_min_norm_interpolates_and_rank_deficient_design",
+                "test_ridge_matches_normal_equations_and_path",
+            )
+        ),
+        "tests/test_edges_solve.py",
+    ],  # fmt: skip
+    "dlt/solve/margins.py": ["tests/test_implicit_bias.py", "tests/test_edges_solve.py"],
+    "dlt/train/loop.py": [
+        *(
+            f"tests/test_core.py::{t}"
+            for t in (
+                "test_fit_full_batch_decreases_loss_and_records",
+                "test_fit_minibatch_adam_and_classification",
+                "test_fit_minibatch_loss_instead_of_full_loss_same_training",
+                "test_fit_detects_divergence",
+                "test_fit_errors",
+                "test_fit_rejects_mismatched_lengths",
+                "test_fit_shuffles_minibatches_every_epoch",
+                "test_minibatch_indices_are_uniform_over_positions",
+            )
+        ),
+        "tests/test_edges_train.py",
+    ],  # fmt: skip
+    "dlt/train/losses.py": ["tests/test_core.py", "tests/test_edges_train.py"],
+    "dlt/train/linear.py": ["tests/test_implicit_bias.py", "tests/test_edges_train.py"],
+    "dlt/train/accuracy.py": ["tests/test_grokking.py", "tests/test_edges_train.py"],
+}
+STATUS = {0: "survived", 1: "killed", 3: "killed", 33: "no tests", 34: "skipped", 35: "suspicious",
+          36: "timeout", 37: "killed", 24: "timeout", 152: "timeout", -24: "timeout",
+          None: "not checked"}  # fmt: skip
+
+
+def _scratch(module: str, tests: list[str]) -> Path:
+    work = ROOT / "_build" / "mutation" / module.replace("/", "_").removesuffix(".py")
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    shutil.copytree(ROOT / "dlt", work / "dlt", ignore=shutil.ignore_patterns("__pycache__"))
+    (work / "tests").mkdir()
+    for t in {t.split("::")[0] for t in tests}:  # a file, or one test of it (file::test)
+        shutil.copy2(ROOT / t, work / t)
+    for helper in (ROOT / "tests").glob("[!t]*.py"):  # shared helpers (budget.py, ...)
+        shutil.copy2(helper, work / "tests" / helper.name)
+    if (ROOT / "tests" / "data").is_dir():
+        shutil.copytree(ROOT / "tests" / "data", work / "tests" / "data")
+    shutil.copy2(ROOT / "conftest.py", work / "conftest.py")
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    pyproject = re.sub(r'addopts = "[^"]*"', 'addopts = "-p no:cacheprovider"', pyproject)
+    toml_list = lambda xs: "[" + ", ".join(json.dumps(x) for x in xs) + "]"  # noqa: E731
+    pyproject += (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["dlt"]\n'
+        f"only_mutate = {toml_list([module])}\n"
+        f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
+        'pytest_add_cli_args = ["-x", "-q", "-p", "no:cacheprovider", "-W", "ignore"]\n'
+        "timeout_multiplier = 5.0\n"
+    )
+    (work / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    return work
+
+
+def _results(work: Path, module: str) -> dict[str, int | None]:
+    meta = work / "mutants" / (module + ".meta")
+    data = json.loads(meta.read_text(encoding="utf-8"))
+    return data["exit_code_by_key"]
+
+
+def _diff(work: Path, name: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "mutmut", "show", name], cwd=work, capture_output=True, text=True
+    )
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith(("+", "-")) and
+             not ln.startswith(("+++", "---"))]  # fmt: skip
+    return "\n".join(lines)
+
+
+def _equivalent() -> dict[str, dict[str, str]]:
+    path = OUT / "equivalent.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def run(module: str, tests: list[str], children: int) -> Path:
+    work = _scratch(module, tests)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", DLT_PROGRESS="0", DLT_STATIC="1",
+               DLT_DEVICE="cpu")  # fmt: skip
+    log = work / "mutmut.log"
+    print(f"mutmut runs {module} against {', '.join(tests)}; progress in {log}")
+    with log.open("w") as out:
+        subprocess.run(
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(children)],
+            cwd=work, env=env, check=False, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    return write_report(work, module, tests)
+
+
+def write_report(work: Path, module: str, tests: list[str]) -> Path:
+    codes = _results(work, module)
+    equivalent = _equivalent().get(module, {})
+    rows = {name: STATUS.get(code, f"exit {code}") for name, code in sorted(codes.items())}
+    killed = sum(s in ("killed", "timeout") for s in rows.values())
+    survivors = [n for n, s in rows.items() if s == "survived"]
+    explained = [n for n in survivors if _short(n) in equivalent]
+    other = {n: s for n, s in rows.items() if s not in ("killed", "timeout", "survived")}
+    judged = len(rows) - len(explained) - len(other)
+    score = 100.0 * killed / judged if judged else 100.0
+    OUT.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"# Mutation testing of `{module}`",
+        "",
+        f"Command: `make mutation MODULE={module}` (mutmut, tests: {', '.join(tests)}).",
+        "",
+        f"- mutants: {len(rows)}; killed (a test failed or timed out): {killed}",
+        f"- survived: {len(survivors)}, of which reviewed as equivalent: {len(explained)}",
+        f"- not run (no test reaches them, skipped, suspicious): {len(other)}",
+        f"- **score: {score:.1f} %** of the {judged} non-equivalent mutants killed",
+        "",
+    ]
+    if survivors:
+        lines += ["## Survivors", ""]
+        for n in survivors:
+            why = equivalent.get(_short(n), "not yet killed")
+            lines += [f"### `{_short(n)}`: {why}", "", "```diff", _diff(work, n), "```", ""]
+    if other:
+        lines += ["## Not run", ""] + [f"- `{_short(n)}`: {s}" for n, s in other.items()] + [""]
+    path = OUT / (module.replace("/", "_").removesuffix(".py") + ".md")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    summary = {"module": module, "mutants": len(rows), "killed": killed,
+               "survived": len(survivors), "equivalent": len(explained),
+               "not_run": len(other), "score": round(score, 1)}  # fmt: skip
+    (path.with_suffix(".json")).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    _gather()
+    print(f"{module}: {score:.1f} % of {judged} non-equivalent mutants killed; report {path}")
+    return path
+
+
+def _short(name: str) -> str:
+    return name.split(".")[-1]
+
+
+def _gather() -> None:
+    rows = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(OUT.glob("*.json"))]
+    by_folder: dict[str, list[dict]] = {}
+    for r in rows:
+        by_folder.setdefault(r["module"].rsplit("/", 1)[0], []).append(r)
+    lines = [
+        "# Mutation score of the library",
+        "",
+        "Written by `make mutation MODULE=dlt/<folder>/<module>.py` (tools/mutation.py); one",
+        "file per module beside this one lists its survivors with their diffs. Score: killed",
+        "mutants over all mutants but the survivors reviewed as equivalent",
+        "(`equivalent.toml`) and those no selected test reaches.",
+        "",
+        "| module | mutants | killed | survived | equivalent | not run | score |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for folder, rs in sorted(by_folder.items()):
+        for r in rs:
+            lines.append(
+                f"| `{r['module']}` | {r['mutants']} | {r['killed']} | {r['survived']} | "
+                f"{r['equivalent']} | {r['not_run']} | {r['score']:.1f} % |"
+            )
+        k = sum(r["killed"] for r in rs)
+        judged = sum(r["mutants"] - r["equivalent"] - r["not_run"] for r in rs)
+        lines.append(
+            f"| **`{folder}/`** (modules run) | | {k} | | | | **{100 * k / max(judged, 1):.1f} %** |"
+        )
+    ran = {r["module"] for r in rows}
+    missing = [m for m in TESTS if m not in ran]
+    lines += ["", "Modules not run yet: " + (", ".join(f"`{m}`" for m in missing) or "none"), ""]
+    (OUT / "REPORT.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("module", help="a library file, e.g. dlt/theory/kl.py")
+    ap.add_argument("--tests", nargs="*", help="test files (default: the module's row of TESTS)")
+    ap.add_argument("--children", type=int, default=1, help="mutants run at once (default 1)")
+    ap.add_argument("--report-only", action="store_true", help="rewrite the report of the last run")
+    args = ap.parse_args(argv)
+    target = args.module.removeprefix("./").rstrip("/")
+    modules = (
+        [m for m in TESTS if m.startswith(target + "/")] if (ROOT / target).is_dir() else [target]
+    )
+    for module in modules:
+        tests = args.tests or TESTS.get(module)
+        if not tests:
+            ap.error(f"no unit tests listed for {module}: pass --tests or add it to TESTS")
+        tests = [t for t in tests if (ROOT / t.split("::")[0]).exists()]
+        if args.report_only:
+            work = ROOT / "_build" / "mutation" / module.replace("/", "_").removesuffix(".py")
+            write_report(work, module, tests)
+        else:
+            run(module, tests, args.children)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
