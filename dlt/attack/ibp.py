@@ -148,7 +148,8 @@ def ibp_tightness(
     tensor([0.])
     """
     if isinstance(weights, nn.Module):
-        weights = [m.weight.detach() for m in _layers(weights, (nn.Linear,), "weights")]  # type: ignore[misc]
+        layers = _layers(weights, (nn.Linear,), "weights")
+        weights = [torch.as_tensor(m.weight).detach() for m in layers]
     if isinstance(weights, torch.Tensor) or len(weights) == 0:
         raise TypeError("weights must be a non-empty sequence of weight matrices W_1, ..., W_L")
     ws = [
