@@ -193,6 +193,45 @@ DELEGATES: dict[tuple[str, int], list[dict[int, str]]] = {
         {0: "return dlt.icl.bayes_predictor(prompts, {'sparse': 1.0}, sparsity=1, noise=noise)"}
     ],
     ("13_icl_beyond", 3): [{0: "return dlt.icl.discrete_prior_predictor(prompts, tasks, noise)"}],
+    ("14_robustness", 1): [
+        {
+            0: "rows = []\n"
+            "for w, x in zip(W, X):\n"
+            "    lin = nn.Linear(len(w), 1, bias=False)\n"
+            "    with torch.no_grad():\n"
+            "        lin.weight.copy_(w[None])\n"
+            "    rows.append(rb.fgsm(lin, x[None], torch.zeros(1), eps, loss=lambda o, y: o[:, 0]))\n"
+            "return torch.cat(rows)"
+        }
+    ],
+    ("14_robustness", 2): [
+        {
+            0: "net = nn.Sequential(nn.Linear(W1.shape[1], W1.shape[0]), nn.ReLU(),\n"
+            "                    nn.Linear(W2.shape[1], W2.shape[0]))\n"
+            "with torch.no_grad():\n"
+            "    for p, t in zip(net.parameters(), (W1, b1, W2, b2)):\n"
+            "        p.copy_(t)\n"
+            "b = rb.ibp_bounds(net, X, eps)\n"
+            "return b.lower, b.upper"
+        }
+    ],
+    ("15_polynomial", 1): [
+        {
+            0: "net = pn.CCP(U.shape[2], width=U.shape[1], degree=U.shape[0],\n"
+            "             out_features=C.shape[0], bias=False)\n"
+            "with torch.no_grad():\n"
+            "    net.U.copy_(U)\n"
+            "    net.C.copy_(C)\n"
+            "    net.beta.copy_(beta)\n"
+            "return net(Z).detach()"
+        }
+    ],
+    ("15_polynomial", 2): [
+        {
+            0: "return pn.finite_differences(lambda x: values[x[:, 0].round().long()],\n"
+            "                              torch.zeros(1), torch.ones(1), len(values) - 1)"
+        }
+    ],
 }
 ALLOWED = "*Allowed calls:*"
 _REGION = re.compile(
