@@ -254,7 +254,8 @@ os.environ["DLT_STATIC"] = "0"
 import ipywidgets, matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from dlt.book import viz
+from dlt import viz
+from dlt.book import explorer
 calls = []
 def draw(a, b):
     calls.append((a, b))
@@ -262,7 +263,7 @@ def draw(a, b):
     ax.plot([0, 1], [0, a * b])
     return fig
 w = viz.explore(draw, a=[1, 2, 3], b=[10, 20])
-assert viz._live_available() and type(w).__name__ == "interactive", type(w)
+assert explorer._live_available() and type(w).__name__ == "interactive", type(w)
 w.children[0].value = 3
 w.children[1].value = 20
 assert calls[-2:] == [(3, 10), (3, 20)], calls

@@ -110,7 +110,7 @@ class History:
 @validate_params(
     {
         "model": Model(),
-        "X": Tensor((2, 3, 4, 5, 6, 7), "(n, ...)"),
+        "X": Tensor((2, 3, 4, 5, 6, 7), "(n, ...), a sample dimension first"),
         "steps": Int(0),
         "lr": Positive(),
         "weight_decay": NonNegative(),
