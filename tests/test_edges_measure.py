@@ -312,7 +312,10 @@ def test_margin_of_a_trajectory_is_the_margin_of_each_row_whatever_their_scales(
 
 def test_margin_errors_name_the_argument():
     Z = torch.tensor([[1.0, 0.0], [0.0, -1.0]])
-    with pytest.raises(ValueError, match=r"^w must have shape \(d,\) or \(T, d\), d the number of columns of Z, got"):
+    with pytest.raises(
+        ValueError,
+        match=r"^w must have shape \(d,\) or \(T, d\), d the number of columns of Z, got",
+    ):
         margin(torch.ones(1, 1, 2), Z)
     with pytest.raises(ValueError, match=r"^w must have 2 columns to match Z, got shape \(3,\)"):
         margin(torch.ones(3), Z)

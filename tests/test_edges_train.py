@@ -226,7 +226,8 @@ def test_fit_and_history_errors_name_the_argument():
     with pytest.raises(TypeError, match=r"^X and y must be tensors"):
         fit(model, X.tolist(), y)
     with pytest.raises(
-        ValueError, match=r"^X must have shape \(n, \.\.\.\), a sample dimension first, got shape \(12,\)"
+        ValueError,
+        match=r"^X must have shape \(n, \.\.\.\), a sample dimension first, got shape \(12,\)",
     ):
         fit(model, X[:, 0], y)
     with pytest.raises(ValueError, match=r"^y must have 12 rows to match X, got shape \(11,\)"):

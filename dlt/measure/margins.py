@@ -12,7 +12,9 @@ from ..core.validate import as_matrix, as_tensor
 __all__ = ["margin"]
 
 
-@validate_params({"w": Tensor((1, 2), "(d,) or (T, d), d the number of columns of Z"), "Z": Matrix()})
+@validate_params(
+    {"w": Tensor((1, 2), "(d,) or (T, d), d the number of columns of Z"), "Z": Matrix()}
+)
 def margin(w: torch.Tensor, Z: torch.Tensor, norm: float = 2.0) -> torch.Tensor:
     r"""The normalized margin :math:`\min_i z_i^\top w / \|w\|_p` of one or many classifiers.
 
