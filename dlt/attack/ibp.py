@@ -120,7 +120,7 @@ def ibp_tightness(
     :math:`[0, 1]` (0 where the product's row vanishes) and equals 1 for one layer. A network
     given as an ``nn.Sequential`` is measured: its weights are detached. For Gaussian weights and hidden widths
     :math:`n` it is about :math:`(\pi/(2n))^{(L-1)/2}` (see
-    :func:`dlt.theory.ibp_tightness_at_init`).
+    :func:`dlt.robustness.ibp_tightness_at_init`).
 
     Parameters
     ----------

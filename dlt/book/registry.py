@@ -132,6 +132,7 @@ FACES: tuple[Face, ...] = (
         "robustness",
         "Robustness",
         "input gradients at initialization, FGSM and PGD, interval bounds, robust and certified accuracy",
+        exclude=("digits", "Digits"),
     ),
     Face(
         "polynomial",

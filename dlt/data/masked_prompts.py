@@ -2,7 +2,7 @@ r"""Prompts of in-context regression in the masked layout: a mixture of task fam
 
 Tokens :math:`(x, y, \text{is-query}, \text{is-valid})` of width ``d + 3``, several queries
 per prompt and a variable number of valid examples, as :class:`dlt.nets.SoftmaxTransformer`
-reads them; :func:`linear_prompts` converts them to the linear layout of
+reads them; :func:`dlt.icl.linear_prompts` converts them to the linear layout of
 :mod:`dlt.data.prompts` (whose task families, conventions and checks this module shares).
 """
 

@@ -5,8 +5,8 @@ For a model :math:`f(x; \theta)` with :math:`k` outputs the empirical NTK is
 .. math:: \hat\Theta(x, x') = J(x)\,J(x')^\top,\qquad J(x) = \partial f(x;\theta)/\partial\theta
           \in \mathbb{R}^{k \times P}.
 
-This module computes it first as written (``method="jacobian"``: :func:`_jacobians`, then
-:func:`_jacobian_ntk`), then, for networks of linear and convolutional layers, from one
+This module computes it first as written (``method="jacobian"``: ``_jacobians``, then
+``_jacobian_ntk``), then, for networks of linear and convolutional layers, from one
 forward and one backward pass without the Jacobian (``method="structured"``, the default
 where it applies; private modules ``_structured`` and ``_chain``).
 """

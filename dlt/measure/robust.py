@@ -40,7 +40,7 @@ def input_jacobian_norms(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     model with one output per row by a single backward pass of the summed output; either way
     the model must treat rows independently (no batch normalization in training mode). For a scalar
     output this is :math:`\|\nabla_x f(x_i)\|_2^2`, the quantity whose expectation at
-    initialization :func:`dlt.theory.input_gradient_norm` gives.
+    initialization :func:`dlt.robustness.input_gradient_norm` gives.
 
     Parameters
     ----------
@@ -93,7 +93,7 @@ def robust_accuracy(
 
     .. math:: \frac1n \sum_i \mathbb 1\big[\arg\max_k f_k(x_i^{\mathrm{PGD}}) = y_i\big]
 
-    with :math:`x_i^{\mathrm{PGD}}` from :func:`dlt.attack.pgd` (random start, ``steps``
+    with :math:`x_i^{\mathrm{PGD}}` from :func:`dlt.robustness.pgd` (random start, ``steps``
     steps). Rows misclassified at :math:`x_i` count as errors. An attack finds *some* bad
     point, not the worst, so this is an upper estimate of the accuracy over the ball.
 
@@ -146,7 +146,7 @@ def certified_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: 
 
     .. math:: \frac1n \sum_i \mathbb 1\big[l_{y_i}(x_i) > \max_{k \ne y_i} u_k(x_i)\big]
 
-    with :math:`[l, u]` from :func:`dlt.attack.ibp_bounds` over the :math:`\ell_\infty` box
+    with :math:`[l, u]` from :func:`dlt.robustness.ibp_bounds` over the :math:`\ell_\infty` box
     of radius ``eps``: a certified row is classified correctly at every point of its box,
     so this is a lower bound of the accuracy over the ball.
 

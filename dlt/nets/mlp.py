@@ -358,7 +358,7 @@ class MLP(nn.Module):
         return ntk(x1, x2, self.depth, self.sigma_w, self.sigma_b, activation=self.activation)
 
     def input_gradient_norm(self) -> float:
-        r"""Expected :math:`\|J_x f\|_F^2` at initialization (ReLU; :func:`dlt.theory.relu_input_gradient_norm`).
+        r"""Expected :math:`\|J_x f\|_F^2` at initialization (ReLU; :func:`dlt.robustness.relu_input_gradient_norm`).
 
         The gains are fan-in times the variance of the effective weights (std times
         multiplier) of each layer of this parameterization.

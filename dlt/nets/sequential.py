@@ -1,8 +1,8 @@
 r"""A plain ReLU network as an ``nn.Sequential`` with a stated Gaussian initialization.
 
 The layers are ``nn.Linear`` and ``nn.ReLU`` only, so the interval bounds of
-:func:`dlt.attack.ibp_bounds` apply to it, and the weights are drawn as in the closed form
-:func:`dlt.theory.input_gradient_norm`: :math:`\mathcal N(0, \sigma_w^2/n_{\text{in}})` for
+:func:`dlt.robustness.ibp_bounds` apply to it, and the weights are drawn as in the closed form
+:func:`dlt.robustness.input_gradient_norm`: :math:`\mathcal N(0, \sigma_w^2/n_{\text{in}})` for
 the hidden layers and :math:`\mathcal N(0, \sigma_v^2/n_{\text{in}})` for the readout. He
 initialization is :math:`\sigma_w^2 = 2`, LeCun :math:`\sigma_w^2 = 1` (``INITS``).
 """

@@ -27,7 +27,7 @@ Saul 2009) and for erf (Williams 1997), taken from the activation registry
 :mod:`dlt.core.activations`. Everything here is computed in float64.
 
 Two paths compute the same numbers (equal to about 1e-12, tested on every activation with a
-closed form). ``method="reference"`` is :func:`textbook_kernels`, this recursion line for
+closed form). ``method="reference"`` is :func:`dlt.kernels.textbook_kernels`, this recursion line for
 line on whole matrices: read it to see the equations at work. ``method="fused"`` (the
 default, ``"auto"``) is a private tiled, in-place version of it that takes each block of
 pairs through every layer while it sits in cache, and computes half the pairs when ``x2``
