@@ -141,11 +141,16 @@ def _run_all(page) -> None:
     page.wait_for_function(f"() => ({_PROMPTS})().every(p => p === '[ ]:' || p === '')")
     _menu(page, "Run", "Run All Cells")
     page.wait_for_function(
-        f"() => ({_PROMPTS})().some(p => p !== '[ ]:' && p !== '')", timeout=60_000
+        # a kernel that starts on a loaded machine may take over a minute to run its first cell
+        f"() => ({_PROMPTS})().some(p => p !== '[ ]:' && p !== '')",
+        timeout=RUN_TIMEOUT_MS,
     )
     page.wait_for_function(
+        # the indicator may not be in the toolbar yet when this first runs: a null is "not yet",
+        # not an error (wait_for_function gives up on a predicate that throws)
         f"() => !({_PROMPTS})().some(p => p.includes('*')) && "
-        "document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator').getAttribute('data-status') === 'idle'",
+        "document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator')"
+        "?.getAttribute('data-status') === 'idle'",
         timeout=RUN_TIMEOUT_MS,
     )
 

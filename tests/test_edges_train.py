@@ -314,9 +314,13 @@ def test_full_batch_with_full_loss_false_and_the_callback_gets_the_model():
 def test_fit_refuses_inputs_of_the_wrong_rank_or_not_finite():
     X, y = _data()
     model = _model("sequential")
-    with pytest.raises(ValueError, match=r"^X must have shape \(n, \.\.\.\), got"):
+    with pytest.raises(
+        ValueError, match=r"^X must have shape \(n, \.\.\.\), a sample dimension first, got"
+    ):
         fit(model, X.reshape(12, 3, 1, 1, 1, 1, 1, 1), y)
-    with pytest.raises(ValueError, match=r"^X must have shape \(n, \.\.\.\), got"):
+    with pytest.raises(
+        ValueError, match=r"^X must have shape \(n, \.\.\.\), a sample dimension first, got"
+    ):
         fit(model, torch.tensor(1.0, dtype=torch.float64), y)
     with pytest.raises(ValueError, match=r"^y must have shape \(n, \.\.\.\), got"):
         fit(model, X, torch.tensor(1.0, dtype=torch.float64))
