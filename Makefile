@@ -133,14 +133,16 @@ execute: install
 ## explorer by widgets with no saved state, and autosave (with Jupytext, the .md too) would write that into
 ## the committed files, which the next `make book` would render without an explorer. Each `make lab`
 ## refreshes the chapters' copies from book/ (other files in _build/lab/ stay); edit chapters in book/.
+## The copies have their citations and cross-references written out (tools/lab_copy.py): jupyterlab-myst
+## resolves neither a .bib file nor labels of other cells, and would show raw keys.
 LAB := _build/lab
+PYTHON_LAB := $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
 lab: install lab-copy
 	env -u OMP_NUM_THREADS -u MKL_NUM_THREADS DLT_STATIC=0 DLT_PROGRESS=1 \
 	  $(BIN)/jupyter lab --ServerApp.root_dir=$(LAB)
 
 lab-copy:
-	@mkdir -p $(LAB) && cp book/[0-9][0-9]_*.ipynb book/[0-9][0-9]_*.md $(LAB)/ && \
-	echo "JupyterLab opens copies of the chapters in $(LAB)/ (refreshed from book/ by every make lab)"
+	@$(PYTHON_LAB) tools/lab_copy.py $(LAB)
 
 ## make lessons: write the student copies lessons/student/ from lessons/source/ (commit both)
 lessons: install
