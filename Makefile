@@ -29,7 +29,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install test lint lint-workflows unit notebooks book book-check browser-test pdf tex execute lab lab-copy lessons bench mutation clean set-repo
+.PHONY: install test lint lint-workflows unit notebooks book book-check browser-test pdf tex execute lab lab-copy lessons register-scale2 register-gpu bench mutation clean set-repo
 
 install: $(STAMP)
 
@@ -147,6 +147,17 @@ lab-copy:
 ## make lessons: write the student copies lessons/student/ from lessons/source/ (commit both)
 lessons: install
 	$(BIN)/dlt lessons build
+
+## make register-scale2: every chapter run at SCALE = 2 on the CPU (an hour or more on 2 cores), their claims
+## collected into book/claims/scale2.json, the closing chapter's SCALE 2 column (commit it, then
+## `make execute CH=21`); make register-gpu does the same on a GPU into book/claims/gpu.json
+register-scale2: install
+	-$(BIN)/dlt run --all --scale 2 --device cpu --output-dir _build/scale2
+	$(BIN)/python -m dlt.book.register _build/scale2 book/claims/scale2.json
+
+register-gpu: install
+	-DLT_DEVICE=cuda $(BIN)/dlt run --all --scale 2 --device cuda --output-dir _build/gpu
+	$(BIN)/python -m dlt.book.register _build/gpu book/claims/gpu.json
 
 bench: install
 	$(BIN)/python benchmarks/ntk_speed.py

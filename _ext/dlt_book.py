@@ -13,6 +13,9 @@ version is, the chapter's page in the published book (derived from ``repository.
 prints the exercises' solutions at the end of their chapter instead of under each exercise
 (the HTML keeps them in dropdowns).
 
+Before each check cell of a chapter it puts a target (``claim-<chapter>-<id>``) that the
+register of claims in the closing chapter links to.
+
 And it stops the build when a chapter's explorer has lost its frames: a cell that calls
 ``explore(`` must carry the pre-computed explorer (one frame per point of its slider grid), not,
 say, the widget view a live JupyterLab session saved in its place, which renders as nothing.
@@ -158,6 +161,44 @@ def _explorer_first_frames(app, docname, source):
 
 
 _SLIDER_VALUES = re.compile(r'class="dlt-explorer-slider"[^>]*data-values="([^"]*)"')
+
+
+_CLAIMS_MIME = "application/vnd.dlt.claims+json"
+
+
+def claim_targets(nb: dict, chapter: str) -> int:
+    """Put a MyST target ``(claim-<chapter>-<id>)=`` before every cell that shows a check.
+
+    The register of claims (the closing chapter) links each claim to its check; the target
+    gives the check cell an id in the page (``dlt.book.register.anchor``). The targets go in
+    a markdown cell of their own inserted before the check's cell, which renders as nothing.
+    Returns the number of targets written.
+    """
+    from dlt.book.register import anchor
+
+    cells, n = [], 0
+    for cell in nb.get("cells", []):
+        ids = []
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            data = out.get("data", {}).get(_CLAIMS_MIME)
+            data = json.loads(data) if isinstance(data, str) else data
+            ids += [rec["id"] for rec in (data or {}).get("claims", []) if rec.get("id")]
+        if ids:
+            targets = "\n".join(f"({anchor(chapter, i)})=" for i in ids)
+            cells.append({"cell_type": "markdown", "metadata": {}, "source": targets + "\n"})
+            n += len(ids)
+        cells.append(cell)
+    nb["cells"] = cells
+    return n
+
+
+def _claim_targets(app, docname, source):
+    path = Path(str(app.env.doc2path(docname)))
+    if path.suffix != ".ipynb" or _CLAIMS_MIME not in source[0]:
+        return
+    nb = json.loads(source[0])
+    if claim_targets(nb, path.stem):
+        source[0] = json.dumps(nb)
 
 
 def explorer_problems(nb: dict) -> list[str]:
@@ -331,6 +372,7 @@ def setup(app):
     app.connect("config-inited", _configure)
     app.connect("source-read", _explorers_have_frames)
     app.connect("source-read", _explorer_first_frames)
+    app.connect("source-read", _claim_targets)
     app.add_post_transform(ExplorerLiveLine)
     app.add_post_transform(SolutionsAtChapterEnd)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

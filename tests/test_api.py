@@ -1053,6 +1053,7 @@ EXEMPT = {
     "dlt.book.verdict": "what a check records and shows, see test_core.py",
     "dlt.book.registry": "the table of the book, see test_registry.py",
     "dlt.book.claims": "reads executed notebooks, see test_claims.py",
+    "dlt.book.register": "the register of claims as a table, see test_register.py",
     "dlt.book.setup.setup": "sets global state (seed, style, threads), see test_core.py",
     "dlt.book.logaxis.short_log_labels": "sets global matplotlib state, see test_core.py",
     "dlt.book.figures": "figures, see test_core.py and the browser test",

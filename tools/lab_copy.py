@@ -217,6 +217,9 @@ def main(dest: Path) -> list[Path]:
         nb = lab_notebook(notebooks[int(p.name[:2])], int(p.name[:2]), labels, bib)
         out.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(out)
+    for run in sorted((BOOK / "claims").glob("*.json")):  # the closing chapter's other runs
+        (dest / "claims").mkdir(exist_ok=True)
+        (dest / "claims" / run.name).write_bytes(run.read_bytes())
     return written
 
 

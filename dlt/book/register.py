@@ -1,0 +1,368 @@
+"""The register of claims as the closing chapter shows it: one table, every check of the book.
+
+The rows come from :func:`dlt.book.claims.collect` (the structured output every shown check
+leaves in its executed notebook, never its text). This module adds what a reader of the whole
+book needs: each claim's anchor in its chapter (the book's Sphinx extension puts a target
+``claim-<chapter>-<id>`` before each check cell, so a link lands on the check), the verdicts
+of other runs of the same claims (``SCALE = 2`` on a CPU, a GPU) matched by chapter and id,
+counts by chapter and kind, and the table itself: grouped by part, sortable by any column and
+filtered by a text box in the static page (a few lines of JavaScript in the output, like the
+explorers), with a plain-text twin for the PDF.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .registry import CHAPTERS, PARTS
+
+__all__ = [
+    "anchor",
+    "book_folder",
+    "collect_run",
+    "counts",
+    "load_run",
+    "main",
+    "parts_of",
+    "runs_of",
+    "RegisterTable",
+]
+
+_KIND_MARK = {"confirmed": "✔", "negative": "✘ (negative)", "open": "◇ (open)"}
+
+
+def anchor(chapter: str, cid: str) -> str:
+    """The HTML id of a check's target in its chapter's page: ``claim-<chapter>-<id>``.
+
+    Lowercase letters, digits and single hyphens, as docutils makes ids, so the label the
+    book's extension writes and the id Sphinx gives it are the same string.
+
+    Examples
+    --------
+    >>> anchor("03_ntk", "kernel-slope")
+    'claim-03-ntk-kernel-slope'
+    """
+    text = re.sub(r"[^a-z0-9]+", "-", f"claim-{chapter}-{cid}".lower()).strip("-")
+    return re.sub(r"-{2,}", "-", text)
+
+
+def book_folder(start: str | Path | None = None) -> Path:
+    """The folder of the executed chapters: ``start`` (default the working directory), its
+    ``book/`` or that of a parent, the first that holds ``01_generalization.ipynb``.
+
+    Raises
+    ------
+    FileNotFoundError
+        Where none does (a chapter opened alone, as in Colab): the register is read from the
+        other chapters' executed notebooks, so it needs a clone of the repository.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> try:
+    ...     book_folder(tempfile.mkdtemp())
+    ... except FileNotFoundError as err:
+    ...     print(str(err).split(":")[0][:20])
+    no executed chapters
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        for candidate in (folder, folder / "book"):
+            if (candidate / "01_generalization.ipynb").exists():
+                return candidate
+    raise FileNotFoundError(
+        f"no executed chapters in {here} or above it: the register reads the other chapters' "
+        "notebooks; open this chapter in a clone of the repository (make lab)"
+    )
+
+
+def load_run(path: str | Path) -> list[dict[str, Any]]:
+    """The rows of a register written by ``dlt claims`` (``claims.json``); [] if it is absent.
+
+    Examples
+    --------
+    >>> load_run("no/such/register.json")
+    []
+    """
+    p = Path(path)
+    if not p.exists():
+        return []
+    rows = json.loads(p.read_text(encoding="utf-8"))
+    if not isinstance(rows, list):
+        raise ValueError(f"{p}: a register is a JSON list of rows, got {type(rows).__name__}")
+    return rows
+
+
+def runs_of(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """Index a run's rows by (chapter, id), the key that matches a claim across runs.
+
+    Examples
+    --------
+    >>> list(runs_of([{"chapter": "03_ntk", "id": "slope", "passed": True}]))
+    [('03_ntk', 'slope')]
+    """
+    return {(str(r["chapter"]), str(r["id"])): r for r in rows}
+
+
+def counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """The number of claims of each chapter by kind (confirmed, negative, open).
+
+    Examples
+    --------
+    >>> counts([{"chapter": "01_a", "kind": "confirmed"}, {"chapter": "01_a", "kind": "open"}])
+    {'01_a': {'confirmed': 1, 'negative': 0, 'open': 1}}
+    """
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        c = out.setdefault(str(r["chapter"]), dict.fromkeys(("confirmed", "negative", "open"), 0))
+        c[str(r["kind"])] = c.get(str(r["kind"]), 0) + 1
+    return out
+
+
+def _verdict(row: Mapping[str, Any] | None) -> tuple[str, str]:
+    """(text, sort key) of one run's verdict on a claim: held, failed or not run."""
+    if row is None:
+        return "", "2"
+    value = row.get("measured") if row.get("measured") is not None else row.get("value")
+    mark = "✔" if row.get("passed") else "✘ failed"
+    return f"{mark} {value}" if value is not None else mark, "0" if row.get("passed") else "1"
+
+
+def _expected(row: Mapping[str, Any]) -> str:
+    if row.get("expected") is not None:
+        return str(row["expected"])
+    band = row.get("band")
+    if isinstance(band, dict):
+        if "op" in band:
+            return f"{band['op']} {band['bound']}"
+        if "target" in band:
+            return f"{band['target']} ± {band['tol']}"
+        if "low" in band:
+            return f"[{band['low']}, {band['high']}]"
+    return "" if band is None else str(band)
+
+
+_SCRIPT = """<script>
+(function () {
+  var root = document.currentScript.previousElementSibling;
+  var box = root.querySelector("input.dlt-register-filter");
+  var table = root.querySelector("table");
+  var count = root.querySelector(".dlt-register-count");
+  function filter() {
+    var q = box.value.toLowerCase(), shown = 0;
+    table.querySelectorAll("tbody tr.dlt-claim").forEach(function (tr) {
+      var ok = !q || tr.textContent.toLowerCase().indexOf(q) >= 0;
+      tr.style.display = ok ? "" : "none"; if (ok) shown++;
+    });
+    table.querySelectorAll("tbody tr.dlt-part").forEach(function (tr) {
+      tr.style.display = q ? "none" : "";
+    });
+    count.textContent = shown + " of " + table.querySelectorAll("tr.dlt-claim").length + " claims";
+  }
+  box.addEventListener("input", filter);
+  table.querySelectorAll("thead th").forEach(function (th, col) {
+    th.addEventListener("click", function () {
+      var body = table.querySelector("tbody");
+      var rows = Array.prototype.slice.call(body.querySelectorAll("tr.dlt-claim"));
+      var up = th.getAttribute("aria-sort") !== "ascending";
+      table.querySelectorAll("thead th").forEach(function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", up ? "ascending" : "descending");
+      rows.sort(function (a, b) {
+        var x = a.children[col].dataset.sort || a.children[col].textContent;
+        var y = b.children[col].dataset.sort || b.children[col].textContent;
+        var c = x.localeCompare(y, undefined, {numeric: true});
+        return up ? c : -c;
+      });
+      body.querySelectorAll("tr.dlt-part").forEach(function (tr) { tr.style.display = "none"; });
+      rows.forEach(function (tr) { body.appendChild(tr); });
+    });
+  });
+  filter();
+})();
+</script>"""
+
+_HEAD = (
+    "chapter",
+    "claim",
+    "statement",
+    "measured",
+    "expected",
+    "kind",
+    "rejects",
+)
+
+
+class RegisterTable:
+    """The register as a table: HTML (sortable, filterable, grouped by part) and plain text.
+
+    Parameters
+    ----------
+    rows : iterable of dict
+        The register at the book's default run (``SCALE = 1``, CPU): rows of
+        :func:`dlt.book.claims.collect`.
+    runs : mapping of str to list of dict, optional
+        Other runs of the same claims, by column title (``{"SCALE 2 (CPU)": rows2}``); each
+        claim shows that run's verdict, and an empty cell where the run has no such claim.
+
+    Examples
+    --------
+    >>> row = {"chapter": "03_ntk", "id": "slope", "statement": "the slope", "measured": "-0.5",
+    ...        "value": -0.5, "expected": None, "band": {"op": "<", "bound": -0.4},
+    ...        "rejects": "it is flat", "kind": "confirmed", "passed": True}
+    >>> t = RegisterTable([row], {"GPU": []})
+    >>> 'href="03_ntk.html#claim-03-ntk-slope"' in t._repr_html_()
+    True
+    >>> print(t.text().splitlines()[0])
+    03_ntk  slope  ✔ confirmed  -0.5  < -0.4  GPU: -
+    """
+
+    def __init__(
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        runs: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
+    ) -> None:
+        self.rows = list(rows)
+        self.runs = {name: runs_of(r) for name, r in (runs or {}).items()}
+
+    def _cells(self, r: Mapping[str, Any]) -> list[tuple[str, str]]:
+        chapter, cid = str(r["chapter"]), str(r["id"])
+        href = f"{chapter}.html#{anchor(chapter, cid)}"
+        number = chapter.split("_", 1)[0]
+        measured = r.get("measured") if r.get("measured") is not None else r.get("value")
+        kind = str(r.get("kind"))
+        cells = [
+            (f'<a href="{chapter}.html">{number}</a>', chapter),
+            (f'<a href="{href}"><code>{html.escape(cid)}</code></a>', cid),
+            (html.escape(str(r.get("statement") or "")), ""),
+            (html.escape("" if measured is None else str(measured)), ""),
+            (html.escape(_expected(r)), ""),
+            (html.escape(_KIND_MARK.get(kind, kind)), kind),
+            (html.escape(str(r.get("rejects") or "")), ""),
+        ]
+        for run in self.runs.values():
+            text, key = _verdict(run.get((chapter, cid)))
+            cells.append((html.escape(text), key))
+        return cells
+
+    def _repr_html_(self) -> str:
+        head = "".join(f'<th scope="col">{h}</th>' for h in (*_HEAD, *self.runs))
+        parts = {c.slug: c.part for c in CHAPTERS}
+        body, part = [], None
+        for r in self.rows:
+            p = parts.get(str(r["chapter"]), "")
+            if p != part:
+                part = p
+                body.append(
+                    f'<tr class="dlt-part"><th colspan="{len(_HEAD) + len(self.runs)}">'
+                    f"{html.escape(p)}</th></tr>"
+                )
+            tds = "".join(
+                f'<td data-sort="{html.escape(k)}">{v}</td>' if k else f"<td>{v}</td>"
+                for v, k in self._cells(r)
+            )
+            key = f"{r['chapter']}/{r['id']}"
+            body.append(f'<tr class="dlt-claim" data-claim="{html.escape(key)}">{tds}</tr>')
+        return (
+            '<div class="dlt-register">'
+            '<p><input class="dlt-register-filter" type="search" '
+            'placeholder="filter: a word, a chapter, an id, open, failed" '
+            'aria-label="filter the claims"> <span class="dlt-register-count"></span> '
+            "(click a column's title to sort)</p>"
+            '<div class="dlt-register-scroll"><table class="dlt-register-table">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div></div>"
+            + _SCRIPT
+        )
+
+    def text(self) -> str:
+        """One line per claim: chapter, id, kind, measured, expected, the other runs."""
+        lines = []
+        for r in self.rows:
+            chapter, cid = str(r["chapter"]), str(r["id"])
+            measured = r.get("measured") if r.get("measured") is not None else r.get("value")
+            kind = str(r.get("kind"))
+            extra = "  ".join(
+                f"{name}: {_verdict(run.get((chapter, cid)))[0] or '-'}"
+                for name, run in self.runs.items()
+            )
+            lines.append(
+                f"{chapter}  {cid}  {_KIND_MARK.get(kind, kind).split(' ')[0]} {kind}  "
+                f"{measured}  {_expected(r)}  {extra}".rstrip()
+            )
+        return "\n".join(lines)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"text/html": self._repr_html_(), "text/plain": self.text()}
+
+
+def parts_of(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """The number of claims in each part of the book, in the order of the parts.
+
+    Examples
+    --------
+    >>> parts_of([{"chapter": "03_ntk"}, {"chapter": "02_nngp"}])
+    {'Part II. Infinite width': 2}
+    """
+    parts = {c.slug: c.part for c in CHAPTERS}
+    out = dict.fromkeys(PARTS, 0)
+    for r in rows:
+        out[parts[str(r["chapter"])]] += 1
+    return {p: n for p, n in out.items() if n}
+
+
+def collect_run(
+    folder: str | Path, skip: Iterable[str] = ("21_where_theory_stands",)
+) -> list[dict]:
+    """The claims of a run of the chapters (``dlt run --all --output-dir folder``).
+
+    A chapter whose run failed left only ``NN_slug.failed.ipynb``: its claims up to the
+    failure are taken from it, so the claims after it read as not run, not as held.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> collect_run(tempfile.mkdtemp())
+    []
+    """
+    from .claims import chapter_claims
+
+    rows: list[dict] = []
+    base = Path(folder)
+    names = sorted({p.name.split(".")[0] for p in base.glob("[0-9][0-9]_*.ipynb")})
+    for name in names:
+        if name in skip:
+            continue
+        done, failed = base / f"{name}.ipynb", base / f"{name}.failed.ipynb"
+        path = failed if failed.exists() and not done.exists() else done
+        rows += chapter_claims(path, name)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m dlt.book.register RUN_FOLDER OUT.json``: a run's claims as a register file.
+
+    Examples
+    --------
+    >>> main(["only-one-argument"])
+    2
+    """
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m dlt.book.register RUN_FOLDER OUT.json", file=sys.stderr)
+        return 2
+    rows = collect_run(args[0])
+    out = Path(args[1])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{len(rows)} claims of {len({r['chapter'] for r in rows})} chapters: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
