@@ -1045,6 +1045,96 @@ CASES.update(
     }
 )
 
+
+# chapter 19: sparsity and lottery tickets
+def _ens(dtype=torch.float64):
+    return dlt.lottery.MLPEnsemble([3, 6, 2], seed=[0, 1], dtype=dtype)
+
+
+def _masked_linear(x, **kw):
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(3, 2, dtype=x.dtype)
+    return dlt.lottery.MaskedModel(lin, **kw)(x).detach()
+
+
+def _rewound(x):
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(3, 2, bias=False, dtype=x.dtype)
+    return dlt.lottery.rewind(lin, {"weight": x}).weight.detach()
+
+
+def _imp(X, **kw):
+    y = torch.tensor([0, 1, 0, 1, 1, 0])
+    out = dlt.lottery.iterative_magnitude_pruning(_ens(X.dtype), X, y, X, y, **kw)
+    return [(r.density, r.test_accuracy, r.test_loss, *r.masks) for r in out]
+
+
+CASES.update(
+    {
+        "dlt.data.tanh_teacher.tanh_teacher_classes": Case(
+            lambda **kw: dlt.lottery.tanh_teacher_classes(**kw).X_train,
+            lambda: dict(n_train=5, n_test=3, dim=4, n_classes=3, seed=1, dtype=torch.float64),
+        ),
+        "dlt.data.tanh_teacher.TeacherClasses": Case(
+            dlt.lottery.TeacherClasses,
+            lambda: dict(
+                X_train=t64(2, 3), y_train=_lab(2), X_test=t64(2, 3), y_test=_lab(2), n_classes=2
+            ),
+            (),
+            "none",
+        ),
+        "dlt.nets.ensemble.MLPEnsemble": Case(
+            lambda x, **kw: dlt.lottery.MLPEnsemble(**kw, dtype=x.dtype)(x).detach(),
+            lambda: dict(x=t64(4, 3), widths=[3, 8, 2], n_models=2, seed=1),
+        ),
+        "dlt.prune.magnitude.prune_by_magnitude": Case(
+            lambda w1, w2, **kw: dlt.lottery.prune_by_magnitude([w1, w2], **kw),
+            lambda: dict(w1=t64(4, 3), w2=t64(2, 4, seed=1), fraction=0.5, scope="layer"),
+            (),
+            "none",
+        ),
+        "dlt.prune.magnitude.random_masks": Case(
+            lambda m, **kw: dlt.lottery.random_masks([m], **kw),
+            lambda: dict(m=t64(4, 3) > 0, seed=2),
+            (),
+            "none",
+        ),
+        "dlt.prune.magnitude.densities": Case(
+            lambda m: dlt.lottery.densities([m, ~m]),
+            lambda: dict(m=t64(4, 3) > 0),
+            (),
+            "float64",
+        ),
+        "dlt.prune.masked.MaskedModel": Case(
+            _masked_linear,
+            lambda: dict(x=t64(4, 3), masks={"weight": torch.tensor([[1, 0, 1], [0, 1, 1]])}),
+        ),
+        "dlt.prune.masked.rewind": Case(_rewound, lambda: dict(x=t64(2, 3))),
+        "dlt.procedures.imp.iterative_magnitude_pruning": Case(
+            _imp,
+            lambda: dict(
+                X=t64(6, 3), rounds=1, fraction=0.5, steps=2, lr=0.01, batch_size=3, record_every=1
+            ),
+            (),
+            "float64",
+        ),
+        "dlt.procedures.imp.PruningRound": Case(
+            dlt.lottery.PruningRound,
+            lambda: dict(
+                round=0,
+                masks=[],
+                density=torch.ones(1, 1),
+                step=torch.zeros(1),
+                test_accuracy=torch.zeros(1, 1),
+                test_loss=torch.zeros(1, 1),
+                train_accuracy=torch.zeros(1),
+            ),
+            (),
+            "none",
+        ),
+    }
+)
+
 # Public callables that are not functions of data: their behaviour is tested in their own files.
 EXEMPT = {
     "dlt.core.activations.Activation": "a registry record; its entries are tested in test_kernels.py",

@@ -232,6 +232,16 @@ DELEGATES: dict[tuple[str, int], list[dict[int, str]]] = {
             "                              torch.zeros(1), torch.ones(1), len(values) - 1)"
         }
     ],
+    ("19_lottery", 1): [{0: 'return lt.prune_by_magnitude(weights, fraction, "global", masks)'}],
+    ("19_lottery", 2): [
+        {0: 'return lt.prune_by_magnitude(weights, list(fractions), "layer", masks)'}
+    ],
+    ("19_lottery", 3): [
+        {
+            0: 'new = lt.prune_by_magnitude(trained, fraction, "global", masks)\n'
+            "return new, [w0 * m for w0, m in zip(init, new)]"
+        }
+    ],
 }
 ALLOWED = "*Allowed calls:*"
 _REGION = re.compile(

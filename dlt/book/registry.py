@@ -140,6 +140,11 @@ FACES: tuple[Face, ...] = (
         "CCP and NCP polynomial networks, monomial features and polynomial regression, finite differences",
         exclude=("digits", "Digits"),
     ),
+    Face(
+        "lottery",
+        "Sparsity and lottery tickets",
+        "magnitude pruning (global and layer-wise), masked models, rewinding, iterative magnitude pruning",
+    ),
 )
 
 _I, _II, _III, _IV, _V, _VI, _VII = PARTS
@@ -314,7 +319,13 @@ CHAPTERS: tuple[Chapter, ...] = (
         written=False,
     ),
     Chapter(
-        19, "19_lottery", "Sparsity and lottery tickets", _VII, ("lottery",), "", written=False
+        19,
+        "19_lottery",
+        "Sparsity and lottery tickets",
+        _VII,
+        ("lottery",),
+        "iterative magnitude pruning with rewinding, on small ReLU networks trained together in one batched product, finds tickets within 2.1 points of the dense accuracy at 94% sparsity (12 runs); they learn faster than the same masks re-initialized at 13% density and below (2 to 26 points ahead at step 200) and, with a global threshold, end 1 to 9 points more accurate at 97%; a global threshold prunes the middle layer 7 to 15 times harder than the first; at 50 to 13% density the re-initialized masks end more accurate than the tickets in all 36 runs, so here the advantage of the ticket is speed",
+        tests=("test_lottery.py",),
     ),
     Chapter(
         20,

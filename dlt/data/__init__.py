@@ -12,6 +12,7 @@ from .modular import OPERATIONS, ModularData, modular_arithmetic, one_hot_pairs
 from .patches import signal_noise_patches
 from .prompts import FAMILIES, prompt_parts, sample_regression_tasks
 from .separable import separable_classes
+from .tanh_teacher import TeacherClasses, tanh_teacher_classes
 from .teachers import BinaryTeacher, SingleIndex, binary_teacher, single_index
 
 __all__ = [
@@ -30,6 +31,9 @@ __all__ = [
     "single_index",
     "BinaryTeacher",
     "binary_teacher",
+    # classes of a random tanh teacher (lottery tickets)
+    "TeacherClasses",
+    "tanh_teacher_classes",
     # modular arithmetic (grokking)
     "OPERATIONS",
     "ModularData",

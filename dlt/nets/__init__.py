@@ -6,12 +6,14 @@
 - :class:`LinearSelfAttention`, :class:`SoftmaxTransformer` models of in-context regression;
 - :func:`dlt.interpolation.random_features` a frozen random first layer;
 - :class:`DiagonalNet` the diagonal linear network of Woodworth et al. (2020);
+- :class:`MLPEnsemble` several ReLU networks trained at once in batched products;
 - :class:`ModularMLP` embeddings and one hidden layer for modular arithmetic (grokking);
 - :class:`Linearized`, :class:`OutputScaled` models built from a model (lazy training).
 """
 
 from .cnn import PatchCNN
 from .diagonal import DiagonalNet
+from .ensemble import MLPEnsemble
 from .features import random_features
 from .icl_attention import LinearSelfAttention, SoftmaxTransformer
 from .mlp import MLP, Layer, Trace
@@ -35,6 +37,7 @@ __all__ = [
     "random_features",
     "DiagonalNet",
     "ModularMLP",
+    "MLPEnsemble",
     # models built from a model
     "Linearized",
     "linearize",

@@ -6,3 +6,7 @@ pruning with rewinding, a search over architectures scored at initialization and
 trained, adversarial training with a ramped perturbation radius. A single training is
 :func:`dlt.train.fit`; code that only one chapter runs stays in that chapter.
 """
+
+from .imp import PruningRound, iterative_magnitude_pruning
+
+__all__ = ["iterative_magnitude_pruning", "PruningRound"]
