@@ -11,6 +11,7 @@
 """
 
 from .cnn import PatchCNN
+from .denoiser import EDMDenoiser
 from .diagonal import DiagonalNet
 from .features import random_features
 from .icl_attention import LinearSelfAttention, SoftmaxTransformer
@@ -44,4 +45,6 @@ __all__ = [
     "INITS",
     "CCP",
     "NCP",
+    # diffusion
+    "EDMDenoiser",
 ]
