@@ -14,6 +14,7 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.icl` in-context regression: prompts, attention models, GD constructions, Bayes predictors
 - :mod:`dlt.robustness` input gradients at initialization, FGSM and PGD, interval bounds, robust and certified accuracy
 - :mod:`dlt.polynomial` CCP and NCP polynomial networks, monomial features and polynomial regression, finite differences
+- :mod:`dlt.diffusion` optimal denoiser, EDM denoiser network and loss, probability-flow ODE, memorization fraction
 
 and the shared pieces under their own names: :mod:`dlt.data` (synthetic data),
 :mod:`dlt.nets` (networks), :mod:`dlt.train` (the one training loop), :mod:`dlt.check`
@@ -32,6 +33,7 @@ from . import (
     check,
     curvature,
     data,
+    diffusion,
     feature_learning,
     generalization_measures,
     grokking,
@@ -59,6 +61,7 @@ __all__ = [
     "curvature",
     "data",
     "device",
+    "diffusion",
     "feature_learning",
     "generalization_measures",
     "grokking",
