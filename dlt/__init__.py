@@ -15,6 +15,7 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.robustness` input gradients at initialization, FGSM and PGD, interval bounds, robust and certified accuracy
 - :mod:`dlt.polynomial` CCP and NCP polynomial networks, monomial features and polynomial regression, finite differences
 - :mod:`dlt.lottery` magnitude pruning (global and layer-wise), masked models, rewinding, iterative magnitude pruning
+- :mod:`dlt.diffusion` optimal denoiser, EDM denoiser network and loss, probability-flow ODE, memorization fraction
 
 and the shared pieces under their own names: :mod:`dlt.data` (synthetic data),
 :mod:`dlt.nets` (networks), :mod:`dlt.train` (the one training loop), :mod:`dlt.check`
@@ -33,6 +34,7 @@ from . import (
     check,
     curvature,
     data,
+    diffusion,
     feature_learning,
     generalization_measures,
     grokking,
@@ -61,6 +63,7 @@ __all__ = [
     "curvature",
     "data",
     "device",
+    "diffusion",
     "feature_learning",
     "generalization_measures",
     "grokking",

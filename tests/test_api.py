@@ -1135,6 +1135,80 @@ CASES.update(
     }
 )
 
+
+# chapter 20: diffusion (optimal denoiser, network, loss, sampler, memorization)
+def _den(dtype=torch.float64, device="cpu"):
+    return dlt.diffusion.EDMDenoiser(2, width=8, n_models=2, seed=0, dtype=dtype).to(device)
+
+
+CASES.update(
+    {
+        "dlt.theory.denoising.optimal_denoiser": Case(
+            dlt.diffusion.optimal_denoiser,
+            lambda: dict(x=t64(5, 2), sigma=0.3, train=t64(4, 2, seed=1)),
+            ("x", "train"),
+        ),
+        "dlt.theory.denoising.edm_scalings": Case(
+            dlt.diffusion.edm_scalings,
+            lambda: dict(sigma=t64(3).abs() + 0.1, sigma_data=0.9),
+            ("sigma",),
+        ),
+        "dlt.theory.denoising.EDMScalings": Case(
+            dlt.diffusion.EDMScalings,
+            lambda: dict(c_skip=t64(2), c_out=t64(2), c_in=t64(2), c_noise=t64(2)),
+            (),
+            "none",
+        ),
+        "dlt.theory.denoising.memorization_baseline": Case(
+            dlt.diffusion.memorization_baseline, lambda: dict(dim=2, ratio=0.25), (), "none"
+        ),
+        "dlt.nets.denoiser.EDMDenoiser": Case(
+            lambda x, **kw: (
+                dlt.diffusion.EDMDenoiser(**kw, dtype=x.dtype).to(x.device)(x, 0.5).detach()
+            ),
+            lambda: dict(x=t64(5, 2), dim=2, width=8, n_models=3, sigma_data=0.9, seed=1),
+            ("x",),
+        ),
+        "dlt.train.denoising.DenoisingLoss": Case(
+            lambda x0, **kw: dlt.diffusion.DenoisingLoss(**kw)(
+                _den(x0.dtype, x0.device), x0, None, 0
+            ).detach(),
+            lambda: dict(x0=t64(6, 2, 2), sigma_min=0.01, sigma_max=10.0, seed=3),
+        ),
+        "dlt.sample.ode.karras_sigmas": Case(
+            dlt.diffusion.karras_sigmas,
+            lambda: dict(n_steps=5, sigma_min=0.01, sigma_max=10.0, rho=7.0),
+            (),
+            "float64",
+        ),
+        "dlt.sample.ode.probability_flow_ode": Case(
+            lambda **kw: dlt.diffusion.probability_flow_ode(lambda x, s: x / (1 + s**2), **kw),
+            lambda: dict(noise=t64(5, 2), sigmas=dlt.diffusion.karras_sigmas(6), method="heun"),
+            ("noise",),
+        ),
+        "dlt.measure.memorization.memorization_fraction": Case(
+            dlt.diffusion.memorization_fraction,
+            lambda: dict(samples=t64(5, 2), train=t64(4, 2, seed=1), ratio=0.5),
+            ("samples", "train"),
+            "float64",
+        ),
+        "dlt.measure.memorization.Memorization": Case(
+            dlt.diffusion.Memorization,
+            lambda: dict(
+                fraction=0.5,
+                memorized=torch.ones(2, dtype=torch.bool),
+                nearest=t64(2),
+                second=t64(2),
+            ),
+            (),
+            "none",
+        ),
+        "dlt.data.ring.gaussian_ring": Case(
+            dlt.diffusion.gaussian_ring, lambda: dict(n=10, k=4, seed=2, dtype=torch.float64)
+        ),
+    }
+)
+
 # Public callables that are not functions of data: their behaviour is tested in their own files.
 EXEMPT = {
     "dlt.core.activations.Activation": "a registry record; its entries are tested in test_kernels.py",

@@ -242,6 +242,19 @@ DELEGATES: dict[tuple[str, int], list[dict[int, str]]] = {
             "return new, [w0 * m for w0, m in zip(init, new)]"
         }
     ],
+    ("20_diffusion", 1): [{0: "return df.optimal_denoiser(x, sigma, train)"}],
+    ("20_diffusion", 2): [
+        {
+            0: "return df.probability_flow_ode(denoiser, x / sigma, torch.tensor([sigma, sigma_next]))"
+        }
+    ],
+    ("20_diffusion", 3): [{0: "return df.memorization_fraction(samples, train, ratio).fraction"}],
+    ("20_diffusion", 4): [
+        {
+            0: "return df.probability_flow_ode(lambda y, s: df.optimal_denoiser(y, s, train),\n"
+            "                              noise, sigmas)"
+        }
+    ],
 }
 ALLOWED = "*Allowed calls:*"
 _REGION = re.compile(

@@ -42,6 +42,10 @@ TESTS: dict[str, list[str]] = {
     "dlt/theory/risk.py": ["tests/test_interpolation.py", "tests/test_edges_theory.py"],
     "dlt/theory/sgd.py": ["tests/test_scaling.py", "tests/test_edges_theory.py"],
     "dlt/theory/stability.py": ["tests/test_curvature.py", "tests/test_edges_theory.py"],
+    "dlt/theory/denoising.py": ["tests/test_diffusion.py"],
+    "dlt/measure/memorization.py": ["tests/test_diffusion.py"],
+    "dlt/train/denoising.py": ["tests/test_diffusion.py"],
+    "dlt/sample/ode.py": ["tests/test_diffusion.py"],
     "dlt/measure/complexity.py": ["tests/test_complexity.py", "tests/test_edges_measure.py"],
     "dlt/measure/features.py": ["tests/test_feature_learning.py", "tests/test_edges_measure.py"],
     "dlt/measure/fourier.py": [

@@ -11,6 +11,7 @@ from .masked_prompts import MixturePrompts, linear_prompts, sample_task_mixture
 from .modular import OPERATIONS, ModularData, modular_arithmetic, one_hot_pairs
 from .patches import signal_noise_patches
 from .prompts import FAMILIES, prompt_parts, sample_regression_tasks
+from .ring import gaussian_ring
 from .separable import separable_classes
 from .tanh_teacher import TeacherClasses, tanh_teacher_classes
 from .teachers import BinaryTeacher, SingleIndex, binary_teacher, single_index
@@ -22,6 +23,7 @@ __all__ = [
     "circle",
     "teacher_regression",
     "gaussian_mixture",
+    "gaussian_ring",
     # Gaussian linear regression with a given spectrum (the solvable model of SGD)
     "gaussian_linear_regression",
     # benign overfitting: signal and noise patches

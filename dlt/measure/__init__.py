@@ -15,6 +15,7 @@ from .features import coordinate_sizes, feature_movement, hidden_features, weigh
 from .fourier import fourier_power, grokking_time, top_frequency_share
 from .hessian import TopEigen, hessian_trace, hvp, top_hessian_eigenvalue
 from .margins import margin
+from .memorization import Memorization, memorization_fraction
 from .ntk import empirical_ntk, kernel_distance
 from .perturbation import Sharpness, posterior_errors, sharpness
 from .ranking import KendallTau, kendall_tau
@@ -57,4 +58,7 @@ __all__ = [
     "input_jacobian_norms",
     "robust_accuracy",
     "certified_accuracy",
+    # diffusion: the memorization fraction of samples
+    "memorization_fraction",
+    "Memorization",
 ]

@@ -12,6 +12,7 @@
 """
 
 from .cnn import PatchCNN
+from .denoiser import EDMDenoiser
 from .diagonal import DiagonalNet
 from .ensemble import MLPEnsemble
 from .features import random_features
@@ -47,4 +48,6 @@ __all__ = [
     "INITS",
     "CCP",
     "NCP",
+    # diffusion
+    "EDMDenoiser",
 ]

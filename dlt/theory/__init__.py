@@ -15,6 +15,7 @@ from .bounds import (
     pac_bayes_kl_bound,
     vc_bound,
 )
+from .denoising import EDMScalings, edm_scalings, memorization_baseline, optimal_denoiser
 from .finite_differences import finite_differences
 from .kl import gaussian_kl, kl, kl_inverse
 from .robustness import ibp_tightness_at_init, input_gradient_norm, relu_input_gradient_norm
@@ -34,4 +35,9 @@ __all__ = [
     "relu_input_gradient_norm",
     "ibp_tightness_at_init",
     "finite_differences",
+    # diffusion: the optimal denoiser of a training set, EDM scalings, memorization baseline
+    "optimal_denoiser",
+    "edm_scalings",
+    "EDMScalings",
+    "memorization_baseline",
 ]
