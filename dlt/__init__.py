@@ -14,6 +14,7 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.icl` in-context regression: prompts, attention models, GD constructions, Bayes predictors
 - :mod:`dlt.robustness` input gradients at initialization, FGSM and PGD, interval bounds, robust and certified accuracy
 - :mod:`dlt.polynomial` CCP and NCP polynomial networks, monomial features and polynomial regression, finite differences
+- :mod:`dlt.white_box` coding rate and rate reduction, the compression term and its exact gradient, MSSA and ISTA blocks, a small CRATE
 
 and the shared pieces under their own names: :mod:`dlt.data` (synthetic data),
 :mod:`dlt.nets` (networks), :mod:`dlt.train` (the one training loop), :mod:`dlt.check`
@@ -45,6 +46,7 @@ from . import (
     robustness,
     scaling,
     train,
+    white_box,
 )
 from .book.setup import setup
 from .core.device import device
@@ -74,6 +76,7 @@ __all__ = [
     "setup",
     "train",
     "viz",
+    "white_box",
     "__version__",
 ]
 
