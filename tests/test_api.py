@@ -1045,6 +1045,7 @@ CASES.update(
     }
 )
 
+
 # chapter 16: white-box transformers and rate reduction
 def _subspaces(p=6, k=2, d=3):
     q, _ = torch.linalg.qr(t64(p, p, seed=3))

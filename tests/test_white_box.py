@@ -114,7 +114,9 @@ def test_compression_gradient_equals_autograd(shape):
     u = _bases()
     z = torch.randn(*shape, generator=_g(6), dtype=f64, requires_grad=True)
     (auto,) = torch.autograd.grad(wb.compression_rate(z, u, 0.5).sum(), z)
-    torch.testing.assert_close(wb.compression_gradient(z.detach(), u, 0.5), auto, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(
+        wb.compression_gradient(z.detach(), u, 0.5), auto, rtol=1e-10, atol=1e-12
+    )
 
 
 def test_compression_rate_sums_projected_rates_and_non_orthonormal_u():
@@ -199,7 +201,9 @@ def test_crate_shapes_trace_and_patches():
     tokens = net.tokens(x)
     assert tokens.shape == (2, 4, 6)
     # patch 0 of image 0 holds pixels 0, 1, 4, 5
-    torch.testing.assert_close(tokens[0, 0], torch.tensor([0.0, 1, 4, 5], dtype=f64) @ net.embed + net.position[0])
+    torch.testing.assert_close(
+        tokens[0, 0], torch.tensor([0.0, 1, 4, 5], dtype=f64) @ net.embed + net.position[0]
+    )
     tr = net.trace(x)
     assert len(tr.outputs) == 2 and tr.subspaces[0].shape == (2, 6, 3)
     assert bool((tr.outputs[-1] >= 0).all())

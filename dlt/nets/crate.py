@@ -18,7 +18,7 @@ a separate output map), and the classifier reads the mean of the last layer's to
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import torch
 from torch import nn
@@ -237,21 +237,25 @@ class CRATE(nn.Module):
         dt = dtype or torch.get_default_dtype()
         self.embed = _param(g, dt, patch * patch, dim, std=1 / patch)
         self.position = _param(g, dt, n_tokens, dim, std=0.1)
-        self.norms = nn.ModuleList(
-            nn.LayerNorm(dim, dtype=dt) for _ in range(2 * depth)
+        self.norms = nn.ModuleList(nn.LayerNorm(dim, dtype=dt) for _ in range(2 * depth))
+        self.mssa = nn.ModuleList(
+            MSSA(dim, heads, head_dim, step, seed=g, dtype=dt) for _ in range(depth)
         )
-        self.mssa = nn.ModuleList(MSSA(dim, heads, head_dim, step, seed=g, dtype=dt) for _ in range(depth))
         self.ista = nn.ModuleList(ISTA(dim, eta, lam, seed=g, dtype=dt) for _ in range(depth))
         self.head_norm = nn.LayerNorm(dim, dtype=dt)
         self.head = _param(g, dt, dim, n_classes, std=1 / math.sqrt(dim))
 
     def tokens(self, X: torch.Tensor) -> torch.Tensor:
         """The embedded patches :math:`Z^0`, shape ``(B, N, p)``."""
-        x = as_tensor(X, "X", ndim=2, shape=f"(B, {self.side ** 2})")
+        x = as_tensor(X, "X", ndim=2, shape=f"(B, {self.side**2})")
         if x.shape[1] != self.side**2:
-            raise ValueError(f"X must have shape (B, {self.side ** 2}), got {tuple(x.shape)}")
+            raise ValueError(f"X must have shape (B, {self.side**2}), got {tuple(x.shape)}")
         s, q = self.side, self.patch
-        p = x.reshape(-1, s // q, q, s // q, q).permute(0, 1, 3, 2, 4).reshape(-1, (s // q) ** 2, q * q)
+        p = (
+            x.reshape(-1, s // q, q, s // q, q)
+            .permute(0, 1, 3, 2, 4)
+            .reshape(-1, (s // q) ** 2, q * q)
+        )
         return p @ self.embed + self.position
 
     def trace(self, X: torch.Tensor) -> CrateTrace:
@@ -265,7 +269,7 @@ class CRATE(nn.Module):
             out.inputs.append(zin)
             out.compressed.append(half)
             out.outputs.append(z)
-            out.subspaces.append(mssa.U)
+            out.subspaces.append(cast(MSSA, mssa).U)
         return out
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:

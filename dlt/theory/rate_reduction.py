@@ -49,7 +49,9 @@ def _rate(z: torch.Tensor, eps: float) -> torch.Tensor:
 def _check_u(z: torch.Tensor, u: object) -> torch.Tensor:
     ut = as_tensor(u, "U", ndim=3, shape="(K, p, d)").to(z.dtype).to(z.device)
     if ut.shape[1] != z.shape[-1]:
-        raise ValueError(f"U must have shape (K, {z.shape[-1]}, d) to match Z, got {tuple(ut.shape)}")
+        raise ValueError(
+            f"U must have shape (K, {z.shape[-1]}, d) to match Z, got {tuple(ut.shape)}"
+        )
     return ut
 
 
@@ -158,7 +160,9 @@ def rate_reduction(Z: object, labels: object, eps: float = 0.5) -> RateReduction
     z = as_tensor(Z, "Z", ndim=2, shape="(N, p)")
     lab = as_tensor(labels, "labels", ndim=1, shape="(N,)")
     if lab.shape[0] != z.shape[0]:
-        raise ValueError(f"labels must have {z.shape[0]} entries, one per row of Z, got {lab.shape[0]}")
+        raise ValueError(
+            f"labels must have {z.shape[0]} entries, one per row of Z, got {lab.shape[0]}"
+        )
     if bool((lab != lab.round()).any()):
         raise ValueError("labels must hold integer class labels")
     eps = float(eps)
@@ -322,9 +326,7 @@ def compression_step(
 
 
 @validate_params({"Z": _Z, "U": _U, "eps": Positive(), "lam": NonNegative()})
-def sparse_rate_reduction(
-    Z: object, U: object, eps: float = 0.5, lam: float = 0.1
-) -> torch.Tensor:
+def sparse_rate_reduction(Z: object, U: object, eps: float = 0.5, lam: float = 0.1) -> torch.Tensor:
     r"""The sparse rate reduction objective of CRATE, to be maximized (Yu et al. 2023, eq. 1),
     with the :math:`\ell^1` norm for the :math:`\ell^0` one, per row.
 
