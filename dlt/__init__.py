@@ -14,6 +14,7 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.icl` in-context regression: prompts, attention models, GD constructions, Bayes predictors
 - :mod:`dlt.robustness` input gradients at initialization, FGSM and PGD, interval bounds, robust and certified accuracy
 - :mod:`dlt.polynomial` CCP and NCP polynomial networks, monomial features and polynomial regression, finite differences
+- :mod:`dlt.white_box` coding rate, rate reduction, the compression term and its gradient, MSSA, ISTA, a small CRATE
 - :mod:`dlt.lottery` magnitude pruning (global and layer-wise), masked models, rewinding, iterative magnitude pruning
 - :mod:`dlt.diffusion` optimal denoiser, EDM denoiser network and loss, probability-flow ODE, memorization fraction
 
@@ -49,6 +50,7 @@ from . import (
     robustness,
     scaling,
     train,
+    white_box,
 )
 from .book.setup import setup
 from .core.device import device
@@ -80,6 +82,7 @@ __all__ = [
     "setup",
     "train",
     "viz",
+    "white_box",
     "__version__",
 ]
 

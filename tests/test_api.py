@@ -1209,6 +1209,91 @@ CASES.update(
     }
 )
 
+
+# chapter 16: white-box transformers and rate reduction
+def _subspaces(p=6, k=2, d=3):
+    q, _ = torch.linalg.qr(t64(p, p, seed=3))
+    return q[:, : k * d].reshape(p, k, d).permute(1, 0, 2).contiguous()
+
+
+_FLOAT_LABELS = torch.tensor([0.0, 1.0, 0.0, 1.0, 1.0])
+CASES.update(
+    {
+        "dlt.data.subspaces.subspace_pair": Case(
+            lambda **kw: dlt.white_box.subspace_pair(**kw).Z,
+            lambda: dict(n=4, dim=6, sub_dim=2, angle=0.5, seed=1, dtype=torch.float64),
+        ),
+        "dlt.data.subspaces.SubspacePair": Case(
+            dlt.white_box.SubspacePair,
+            lambda: dict(Z=t64(2, 3), labels=torch.tensor([0, 1]), bases=t64(2, 3, 1)),
+            (),
+            "none",
+        ),
+        "dlt.theory.rate_reduction.coding_rate": Case(
+            dlt.white_box.coding_rate, lambda: dict(Z=t64(5, 3), eps=0.5)
+        ),
+        "dlt.theory.rate_reduction.rate_reduction": Case(
+            dlt.white_box.rate_reduction,
+            lambda: dict(Z=t64(5, 3), labels=_FLOAT_LABELS.clone(), eps=0.5),
+        ),
+        "dlt.theory.rate_reduction.RateReduction": Case(
+            dlt.white_box.RateReduction,
+            lambda: dict(delta_r=t64(1)[0], rate=t64(1)[0], class_rate=t64(1)[0]),
+            (),
+            "none",
+        ),
+        "dlt.theory.rate_reduction.compression_rate": Case(
+            dlt.white_box.compression_rate, lambda: dict(Z=t64(5, 6), U=_subspaces(), eps=0.5)
+        ),
+        "dlt.theory.rate_reduction.compression_gradient": Case(
+            dlt.white_box.compression_gradient,
+            lambda: dict(Z=t64(5, 6), U=_subspaces(), eps=0.5),
+        ),
+        "dlt.theory.rate_reduction.compression_step": Case(
+            dlt.white_box.compression_step,
+            lambda: dict(Z=t64(5, 6), U=_subspaces(), eps=0.5, step=0.1, method="softmax"),
+        ),
+        "dlt.theory.rate_reduction.sparse_rate_reduction": Case(
+            dlt.white_box.sparse_rate_reduction,
+            lambda: dict(Z=t64(5, 6), U=_subspaces(), eps=0.5, lam=0.1),
+        ),
+        "dlt.nets.crate.MSSA": Case(
+            lambda Z, **kw: dlt.white_box.MSSA(**kw, dtype=Z.dtype)(Z).detach(),
+            lambda: dict(Z=t64(2, 4, 6), dim=6, heads=2, head_dim=3, step=0.5, seed=1),
+            ("Z",),
+        ),
+        "dlt.nets.crate.ISTA": Case(
+            lambda Z, **kw: dlt.white_box.ISTA(**kw, dtype=Z.dtype)(Z).detach(),
+            lambda: dict(Z=t64(2, 4, 6), dim=6, eta=0.1, lam=0.1, seed=1),
+            ("Z",),
+        ),
+        "dlt.nets.crate.CRATE": Case(
+            lambda X, **kw: dlt.white_box.CRATE(**kw, dtype=X.dtype)(X).detach(),
+            lambda: dict(
+                X=t64(2, 16),
+                side=4,
+                patch=2,
+                dim=6,
+                heads=2,
+                head_dim=3,
+                depth=2,
+                n_classes=3,
+                step=1.0,
+                eta=0.1,
+                lam=0.1,
+                seed=1,
+            ),
+            ("X",),
+        ),
+        "dlt.nets.crate.CrateTrace": Case(
+            dlt.white_box.CrateTrace,
+            lambda: dict(inputs=[], compressed=[], outputs=[], subspaces=[]),
+            (),
+            "none",
+        ),
+    }
+)
+
 # Public callables that are not functions of data: their behaviour is tested in their own files.
 EXEMPT = {
     "dlt.core.activations.Activation": "a registry record; its entries are tested in test_kernels.py",

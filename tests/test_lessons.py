@@ -255,6 +255,12 @@ DELEGATES: dict[tuple[str, int], list[dict[int, str]]] = {
             "                              noise, sigmas)"
         }
     ],
+    ("16_white_box", 1): [{0: "return wb.coding_rate(Z, eps)"}],
+    ("16_white_box", 2): [{0: "return wb.rate_reduction(Z, labels, eps).delta_r"}],
+    ("16_white_box", 3): [{0: "return wb.compression_gradient(Z, U, eps)"}],
+    ("16_white_box", 4): [
+        {0: "return wb.compression_step(Z, U, eps, kappa, 'softmax' if softmax else 'neumann')"}
+    ],
 }
 ALLOWED = "*Allowed calls:*"
 _REGION = re.compile(
