@@ -140,6 +140,11 @@ FACES: tuple[Face, ...] = (
         "CCP and NCP polynomial networks, monomial features and polynomial regression, finite differences",
         exclude=("digits", "Digits"),
     ),
+    Face(
+        "length_generalization",
+        "Length generalization and the unseen",
+        "the Boolean cube, Walsh coefficients, influences, the min-degree interpolator; length-split sequence tasks and a causal transformer with positional schemes",
+    ),
 )
 
 _I, _II, _III, _IV, _V, _VI, _VII = PARTS
