@@ -232,6 +232,16 @@ DELEGATES: dict[tuple[str, int], list[dict[int, str]]] = {
             "                              torch.zeros(1), torch.ones(1), len(values) - 1)"
         }
     ],
+    ("18_length_generalization", 1): [{0: "return lg.walsh_coefficients(values)"}],
+    ("18_length_generalization", 2): [
+        {0: "return float(lg.influence(lg.walsh_coefficients(values), i))"}
+    ],
+    ("18_length_generalization", 3): [
+        {
+            0: "coef = lg.min_degree_interpolator(lg.walsh_coefficients(values), i)\n"
+            "return lg.walsh_values(coef)"
+        }
+    ],
 }
 ALLOWED = "*Allowed calls:*"
 _REGION = re.compile(
