@@ -14,7 +14,7 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.icl` in-context regression: prompts, attention models, GD constructions, Bayes predictors
 - :mod:`dlt.robustness` input gradients at initialization, FGSM and PGD, interval bounds, robust and certified accuracy
 - :mod:`dlt.polynomial` CCP and NCP polynomial networks, monomial features and polynomial regression, finite differences
-- :mod:`dlt.length_generalization` the Boolean cube, Walsh coefficients, influences, the min-degree interpolator; length-split sequence tasks and a causal transformer with positional schemes
+- :mod:`dlt.length_generalization` Boolean cube, Walsh analysis, min-degree interpolator; copy task, causal transformer
 
 and the shared pieces under their own names: :mod:`dlt.data` (synthetic data),
 :mod:`dlt.nets` (networks), :mod:`dlt.train` (the one training loop), :mod:`dlt.check`

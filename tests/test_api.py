@@ -1045,6 +1045,7 @@ CASES.update(
     }
 )
 
+
 # chapter 18: length generalization and the unseen
 def _cube(d=3, dtype=torch.float64):
     return dlt.length_generalization.boolean_cube(d, dtype=dtype)
@@ -1101,11 +1102,18 @@ CASES.update(
             "none",
         ),
         "dlt.nets.transformer.CausalTransformer": Case(
-            lambda dtype, **kw: dlt.length_generalization.CausalTransformer(
-                35, **kw, dtype=dtype
-            )(_copy().tokens).detach(),
-            lambda: dict(d_model=8, n_heads=2, n_layers=1, positional="relative", n_models=2,
-                         seed=1, dtype=torch.float64),
+            lambda dtype, **kw: dlt.length_generalization.CausalTransformer(35, **kw, dtype=dtype)(
+                _copy().tokens
+            ).detach(),
+            lambda: dict(
+                d_model=8,
+                n_heads=2,
+                n_layers=1,
+                positional="relative",
+                n_models=2,
+                seed=1,
+                dtype=torch.float64,
+            ),
         ),
         "dlt.train.sequence.sequence_cross_entropy": Case(
             dlt.length_generalization.sequence_cross_entropy,
@@ -1120,8 +1128,14 @@ CASES.update(
                 None,
                 3,
             ).detach(),
-            lambda: dict(task=dlt.length_generalization.copy_task, batch_size=2, min_length=1,
-                         max_length=3, seed=1, dtype=torch.float64),
+            lambda: dict(
+                task=dlt.length_generalization.copy_task,
+                batch_size=2,
+                min_length=1,
+                max_length=3,
+                seed=1,
+                dtype=torch.float64,
+            ),
         ),
         "dlt.measure.sequences.sequence_accuracy": Case(
             lambda **kw: dlt.length_generalization.sequence_accuracy(

@@ -143,7 +143,7 @@ FACES: tuple[Face, ...] = (
     Face(
         "length_generalization",
         "Length generalization and the unseen",
-        "the Boolean cube, Walsh coefficients, influences, the min-degree interpolator; length-split sequence tasks and a causal transformer with positional schemes",
+        "Boolean cube, Walsh analysis, min-degree interpolator; copy task, causal transformer",
     ),
 )
 
