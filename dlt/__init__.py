@@ -15,6 +15,7 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.robustness` input gradients at initialization, FGSM and PGD, interval bounds, robust and certified accuracy
 - :mod:`dlt.polynomial` CCP and NCP polynomial networks, monomial features and polynomial regression, finite differences
 - :mod:`dlt.white_box` coding rate, rate reduction, the compression term and its gradient, MSSA, ISTA, a small CRATE
+- :mod:`dlt.length_generalization` Boolean cube, Walsh analysis, min-degree interpolator; copy task, causal transformer
 - :mod:`dlt.lottery` magnitude pruning (global and layer-wise), masked models, rewinding, iterative magnitude pruning
 - :mod:`dlt.diffusion` optimal denoiser, EDM denoiser network and loss, probability-flow ODE, memorization fraction
 
@@ -44,6 +45,7 @@ from . import (
     interpolation,
     kernels,
     lottery,
+    length_generalization,
     nets,
     ntk,
     polynomial,
@@ -74,6 +76,7 @@ __all__ = [
     "interpolation",
     "kernels",
     "lottery",
+    "length_generalization",
     "nets",
     "ntk",
     "polynomial",

@@ -1294,6 +1294,115 @@ CASES.update(
     }
 )
 
+
+# chapter 18: length generalization and the unseen
+def _cube(d=3, dtype=torch.float64):
+    return dlt.length_generalization.boolean_cube(d, dtype=dtype)
+
+
+def _copy(n=2, k=3):
+    return dlt.length_generalization.copy_task(n, k, seed=0)
+
+
+CASES.update(
+    {
+        "dlt.data.boolean.boolean_cube": Case(
+            dlt.length_generalization.boolean_cube, lambda: dict(d=3, dtype=torch.float64)
+        ),
+        "dlt.data.boolean.subset_index": Case(
+            dlt.length_generalization.subset_index, lambda: dict(subset=[0, 2]), (), "none"
+        ),
+        "dlt.data.boolean.parity": Case(
+            dlt.length_generalization.parity, lambda: dict(x=_cube(), subset=[0, 1])
+        ),
+        "dlt.theory.boolean.walsh_coefficients": Case(
+            dlt.length_generalization.walsh_coefficients, lambda: dict(values=t64(8))
+        ),
+        "dlt.theory.boolean.walsh_values": Case(
+            dlt.length_generalization.walsh_values, lambda: dict(coefficients=t64(8))
+        ),
+        "dlt.theory.boolean.influence": Case(
+            dlt.length_generalization.influence, lambda: dict(coefficients=t64(8), coordinate=1)
+        ),
+        "dlt.theory.boolean.min_degree_interpolator": Case(
+            dlt.length_generalization.min_degree_interpolator,
+            lambda: dict(coefficients=t64(8, 2), coordinate=0),
+        ),
+        "dlt.theory.boolean.product_kernel": Case(
+            dlt.length_generalization.product_kernel,
+            lambda: dict(x1=_cube(), x2=t64(2, 3), eps=0.5),
+        ),
+        "dlt.theory.boolean.product_kernel_unseen_error": Case(
+            dlt.length_generalization.product_kernel_unseen_error,
+            lambda: dict(coefficients=t64(8), eps=0.5, coordinate=2),
+        ),
+        "dlt.data.sequences.copy_task": Case(
+            dlt.length_generalization.copy_task,
+            lambda: dict(n=3, min_length=1, max_length=4, seed=1),
+            (),
+            "none",
+        ),
+        "dlt.data.sequences.SequenceTask": Case(
+            dlt.length_generalization.SequenceTask,
+            lambda: dict(
+                tokens=_copy().tokens, targets=_copy().targets, lengths=_copy().lengths, vocab=35
+            ),
+            (),
+            "none",
+        ),
+        "dlt.nets.transformer.CausalTransformer": Case(
+            lambda dtype, **kw: dlt.length_generalization.CausalTransformer(35, **kw, dtype=dtype)(
+                _copy().tokens
+            ).detach(),
+            lambda: dict(
+                d_model=8,
+                n_heads=2,
+                n_layers=1,
+                positional="relative",
+                n_models=2,
+                seed=1,
+                dtype=torch.float64,
+            ),
+        ),
+        "dlt.train.sequence.sequence_cross_entropy": Case(
+            dlt.length_generalization.sequence_cross_entropy,
+            lambda: dict(out=t64(2, 2, 7, 35), targets=_copy().targets),
+        ),
+        "dlt.train.sequence.FreshBatchLoss": Case(
+            lambda dtype, **kw: dlt.length_generalization.FreshBatchLoss(**kw)(
+                dlt.length_generalization.CausalTransformer(
+                    35, d_model=8, n_heads=2, n_layers=1, dtype=dtype
+                ),
+                None,
+                None,
+                3,
+            ).detach(),
+            lambda: dict(
+                task=dlt.length_generalization.copy_task,
+                batch_size=2,
+                min_length=1,
+                max_length=3,
+                seed=1,
+                dtype=torch.float64,
+            ),
+        ),
+        "dlt.measure.sequences.sequence_accuracy": Case(
+            lambda **kw: dlt.length_generalization.sequence_accuracy(
+                dlt.length_generalization.CausalTransformer(35, d_model=8, n_heads=2), **kw
+            ),
+            lambda: dict(tokens=_copy().tokens, targets=_copy().targets),
+            (),
+            "none",
+        ),
+        "dlt.measure.sequences.SequenceAccuracy": Case(
+            dlt.length_generalization.SequenceAccuracy,
+            lambda: dict(exact=torch.ones(1), token=torch.ones(1)),
+            (),
+            "none",
+        ),
+    }
+)
+
 # Public callables that are not functions of data: their behaviour is tested in their own files.
 EXEMPT = {
     "dlt.core.activations.Activation": "a registry record; its entries are tested in test_kernels.py",

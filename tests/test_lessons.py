@@ -261,6 +261,16 @@ DELEGATES: dict[tuple[str, int], list[dict[int, str]]] = {
     ("16_white_box", 4): [
         {0: "return wb.compression_step(Z, U, eps, kappa, 'softmax' if softmax else 'neumann')"}
     ],
+    ("18_length_generalization", 1): [{0: "return lg.walsh_coefficients(values)"}],
+    ("18_length_generalization", 2): [
+        {0: "return float(lg.influence(lg.walsh_coefficients(values), i))"}
+    ],
+    ("18_length_generalization", 3): [
+        {
+            0: "coef = lg.min_degree_interpolator(lg.walsh_coefficients(values), i)\n"
+            "return lg.walsh_values(coef)"
+        }
+    ],
 }
 ALLOWED = "*Allowed calls:*"
 _REGION = re.compile(

@@ -147,6 +147,11 @@ FACES: tuple[Face, ...] = (
         exclude=("digits", "Digits"),
     ),
     Face(
+        "length_generalization",
+        "Length generalization and the unseen",
+        "Boolean cube, Walsh analysis, min-degree interpolator; copy task, causal transformer",
+    ),
+    Face(
         "lottery",
         "Sparsity and lottery tickets",
         "magnitude pruning (global and layer-wise), masked models, rewinding, iterative magnitude pruning",
@@ -327,8 +332,8 @@ CHAPTERS: tuple[Chapter, ...] = (
         "Length and compositional generalization",
         _VII,
         ("length_generalization",),
-        "",
-        written=False,
+        "trained on the half-cube x1 = +1, interpolation with a kernel weighing degree k by eps^(2k) errs on the unseen half exactly as its closed form says (to 4e-12), rising to 4 Inf_1(f) as eps falls; a 3-layer ReLU network lands within 0.09 E f^2 of the min-degree interpolator over four seeds, a 2-layer one does not; a 2-layer transformer trained to copy up to 8 tokens copies 93 to 96% of 12-token sequences exactly with a local relative attention bias and none with learned absolute positions (sinusoidal, ALiBi, NoPE and addition formats are quoted from the calibration or not run)",
+        tests=("test_length_generalization.py",),
     ),
     Chapter(
         19,
