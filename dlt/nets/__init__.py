@@ -7,6 +7,8 @@
 - :func:`dlt.interpolation.random_features` a frozen random first layer;
 - :class:`DiagonalNet` the diagonal linear network of Woodworth et al. (2020);
 - :class:`ModularMLP` embeddings and one hidden layer for modular arithmetic (grokking);
+- :class:`FixedReadoutNet` Du et al.'s two-layer network, :class:`SearchNet` a small
+  search space of activations and skip connections;
 - :class:`Linearized`, :class:`OutputScaled` models built from a model (lazy training).
 """
 
@@ -18,7 +20,9 @@ from .mlp import MLP, Layer, Trace
 from .modular import ModularMLP
 from .parameterization import PARAMETERIZATIONS, layer_scales
 from .polynomial import CCP, NCP
+from .search import Architecture, SearchNet, search_space
 from .sequential import INITS, relu_network
+from .two_layer import FixedReadoutNet
 from .wrappers import Linearized, OutputScaled, linearize
 
 __all__ = [
@@ -44,4 +48,9 @@ __all__ = [
     "INITS",
     "CCP",
     "NCP",
+    # global convergence and architecture search (chapter on the NTK's smallest eigenvalue)
+    "FixedReadoutNet",
+    "SearchNet",
+    "Architecture",
+    "search_space",
 ]

@@ -15,6 +15,7 @@ from .bounds import (
     pac_bayes_kl_bound,
     vc_bound,
 )
+from .convergence import h_infinity, linear_convergence_bound
 from .finite_differences import finite_differences
 from .kl import gaussian_kl, kl, kl_inverse
 from .robustness import ibp_tightness_at_init, input_gradient_norm, relu_input_gradient_norm
@@ -34,4 +35,7 @@ __all__ = [
     "relu_input_gradient_norm",
     "ibp_tightness_at_init",
     "finite_differences",
+    # global convergence of gradient descent (Du et al. 2019)
+    "h_infinity",
+    "linear_convergence_bound",
 ]
