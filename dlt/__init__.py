@@ -14,6 +14,7 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.icl` in-context regression: prompts, attention models, GD constructions, Bayes predictors
 - :mod:`dlt.robustness` input gradients at initialization, FGSM and PGD, interval bounds, robust and certified accuracy
 - :mod:`dlt.polynomial` CCP and NCP polynomial networks, monomial features and polynomial regression, finite differences
+- :mod:`dlt.convergence` Du et al.'s H-infinity and linear rate, NTK scores of activations and skips
 
 and the shared pieces under their own names: :mod:`dlt.data` (synthetic data),
 :mod:`dlt.nets` (networks), :mod:`dlt.train` (the one training loop), :mod:`dlt.check`
@@ -30,6 +31,7 @@ from importlib.metadata import version as _version
 
 from . import (
     check,
+    convergence,
     curvature,
     data,
     feature_learning,
@@ -56,6 +58,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 __all__ = [
     "check",
+    "convergence",
     "curvature",
     "data",
     "device",
