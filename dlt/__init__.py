@@ -15,6 +15,7 @@ The library behind the dlt book. Chapters find their methods under topic faces:
 - :mod:`dlt.robustness` input gradients at initialization, FGSM and PGD, interval bounds, robust and certified accuracy
 - :mod:`dlt.polynomial` CCP and NCP polynomial networks, monomial features and polynomial regression, finite differences
 - :mod:`dlt.white_box` coding rate, rate reduction, the compression term and its gradient, MSSA, ISTA, a small CRATE
+- :mod:`dlt.convergence` Du et al.'s H-infinity and linear rate, NTK scores of activations and skips
 - :mod:`dlt.length_generalization` Boolean cube, Walsh analysis, min-degree interpolator; copy task, causal transformer
 - :mod:`dlt.lottery` magnitude pruning (global and layer-wise), masked models, rewinding, iterative magnitude pruning
 - :mod:`dlt.diffusion` optimal denoiser, EDM denoiser network and loss, probability-flow ODE, memorization fraction
@@ -34,6 +35,7 @@ from importlib.metadata import version as _version
 
 from . import (
     check,
+    convergence,
     curvature,
     data,
     diffusion,
@@ -44,8 +46,8 @@ from . import (
     implicit_bias,
     interpolation,
     kernels,
-    lottery,
     length_generalization,
+    lottery,
     nets,
     ntk,
     polynomial,
@@ -64,6 +66,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 __all__ = [
     "check",
+    "convergence",
     "curvature",
     "data",
     "device",

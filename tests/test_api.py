@@ -1403,6 +1403,65 @@ CASES.update(
     }
 )
 
+# chapter 17: global convergence and architecture choice through the NTK
+CASES.update(
+    {
+        "dlt.theory.convergence.h_infinity": Case(
+            dlt.convergence.h_infinity, lambda: dict(X=t64(5, 3)), ("X",)
+        ),
+        "dlt.theory.convergence.linear_convergence_bound": Case(
+            dlt.convergence.linear_convergence_bound,
+            lambda: dict(residual0=2.0, lambda0=0.1, lr=0.5, steps=4),
+            dtype="float64",
+        ),
+        "dlt.nets.two_layer.FixedReadoutNet": Case(
+            lambda x, **kw: dlt.convergence.FixedReadoutNet(**kw, dtype=x.dtype)(x).detach(),
+            lambda: dict(x=t64(4, 3), in_features=3, width=8, activation="relu", seed=1),
+            (),  # forward checks shapes only: it runs under vmap
+        ),
+        "dlt.nets.search.SearchNet": Case(
+            lambda x, **kw: dlt.convergence.SearchNet(
+                **kw, activations=("relu", "tanh"), skip=True, dtype=x.dtype
+            )(x).detach(),
+            lambda: dict(x=t64(4, 3), in_features=3, width=8, out_features=2, seed=1),
+            (),  # forward checks shapes only: it runs under vmap
+        ),
+        "dlt.nets.search.search_space": Case(
+            dlt.convergence.search_space,
+            lambda: dict(activations=("relu", ("relu", "erf")), depths=(2, 3)),
+            (),
+            "none",
+        ),
+        "dlt.nets.search.Architecture": Case(
+            dlt.convergence.Architecture,
+            lambda: dict(activations=("relu", "erf"), skip=False),
+            (),
+            "none",
+        ),
+        "dlt.measure.convergence.ntk_scores": Case(
+            dlt.convergence.ntk_scores,
+            lambda: dict(
+                model=dlt.convergence.SearchNet(3, 8, 2, ("relu", "tanh"), seed=0),
+                x=t64(4, 3),
+            ),
+            ("x",),
+            "none",
+        ),
+        "dlt.measure.convergence.NTKScores": Case(
+            dlt.convergence.NTKScores,
+            lambda: dict(lambda_min=1.0, lambda_max=2.0, condition=2.0),
+            (),
+            "none",
+        ),
+        "dlt.measure.convergence.activation_flips": Case(
+            dlt.convergence.activation_flips,
+            lambda: dict(weight0=t64(6, 3), weight=t64(6, 3, seed=1), x=t64(4, 3, seed=2)),
+            ("weight0", "weight", "x"),
+            "none",
+        ),
+    }
+)
+
 # Public callables that are not functions of data: their behaviour is tested in their own files.
 EXEMPT = {
     "dlt.core.activations.Activation": "a registry record; its entries are tested in test_kernels.py",

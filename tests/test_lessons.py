@@ -271,6 +271,27 @@ DELEGATES: dict[tuple[str, int], list[dict[int, str]]] = {
             "return lg.walsh_values(coef)"
         }
     ],
+    ("17_convergence", 1): [{0: "return cv.h_infinity(X)"}],
+    ("17_convergence", 2): [
+        {
+            0: "net = cv.FixedReadoutNet(W.shape[1], W.shape[0])\n"
+            "with torch.no_grad():\n"
+            "    net.hidden.weight.copy_(W)\n"
+            "return net.gram(X)"
+        },
+    ],
+    ("17_convergence", 3): [
+        {
+            0: "net = cv.FixedReadoutNet(W0.shape[1], W0.shape[0])\n"
+            "with torch.no_grad():\n"
+            "    net.hidden.weight.copy_(W0)\n"
+            "    net.readout.copy_(a)\n"
+            "h = fit(net, X, y, loss=lambda o, t: 0.5 * ((o[:, 0] - t) ** 2).sum(),\n"
+            "        lr=eta, steps=steps, record_every=1)\n"
+            "return 2 * torch.tensor(h.train_loss)"
+        }
+    ],
+    ("17_convergence", 4): [{0: "return cv.activation_flips(W0, W, X)"}],
 }
 ALLOWED = "*Allowed calls:*"
 _REGION = re.compile(

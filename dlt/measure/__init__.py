@@ -11,6 +11,7 @@ and grokking times.
 """
 
 from .complexity import distance_from_init, path_norm, spectral_norm_product, zero_one_error
+from .convergence import NTKScores, activation_flips, ntk_scores
 from .features import coordinate_sizes, feature_movement, hidden_features, weight_alignment
 from .fourier import fourier_power, grokking_time, top_frequency_share
 from .hessian import TopEigen, hessian_trace, hvp, top_hessian_eigenvalue
@@ -61,4 +62,8 @@ __all__ = [
     # diffusion: the memorization fraction of samples
     "memorization_fraction",
     "Memorization",
+    # global convergence: NTK scores of an architecture, flipped activation patterns
+    "ntk_scores",
+    "NTKScores",
+    "activation_flips",
 ]

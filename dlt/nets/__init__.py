@@ -8,6 +8,8 @@
 - :class:`DiagonalNet` the diagonal linear network of Woodworth et al. (2020);
 - :class:`MLPEnsemble` several ReLU networks trained at once in batched products;
 - :class:`ModularMLP` embeddings and one hidden layer for modular arithmetic (grokking);
+- :class:`FixedReadoutNet` Du et al.'s two-layer network, :class:`SearchNet` a small
+  search space of activations and skip connections;
 - :class:`Linearized`, :class:`OutputScaled` models built from a model (lazy training).
 """
 
@@ -21,7 +23,9 @@ from .mlp import MLP, Layer, Trace
 from .modular import ModularMLP
 from .parameterization import PARAMETERIZATIONS, layer_scales
 from .polynomial import CCP, NCP
+from .search import Architecture, SearchNet, search_space
 from .sequential import INITS, relu_network
+from .two_layer import FixedReadoutNet
 from .wrappers import Linearized, OutputScaled, linearize
 
 __all__ = [
@@ -50,4 +54,9 @@ __all__ = [
     "NCP",
     # diffusion
     "EDMDenoiser",
+    # global convergence and architecture search (chapter on the NTK's smallest eigenvalue)
+    "FixedReadoutNet",
+    "SearchNet",
+    "Architecture",
+    "search_space",
 ]

@@ -15,6 +15,7 @@ from .bounds import (
     pac_bayes_kl_bound,
     vc_bound,
 )
+from .convergence import h_infinity, linear_convergence_bound
 from .denoising import EDMScalings, edm_scalings, memorization_baseline, optimal_denoiser
 from .finite_differences import finite_differences
 from .kl import gaussian_kl, kl, kl_inverse
@@ -40,4 +41,7 @@ __all__ = [
     "edm_scalings",
     "EDMScalings",
     "memorization_baseline",
+    # global convergence of gradient descent (Du et al. 2019)
+    "h_infinity",
+    "linear_convergence_bound",
 ]
