@@ -12,6 +12,17 @@ the network's weights. The two models of the paper:
 
 With ``bias=True`` (the default) each linear map of the input is affine, :math:`U_n z +
 b_n`, as the paper's implementation allows; ``bias=False`` keeps the equations above.
+
+``norm="batch"`` or ``norm="layer"`` normalizes each block, as the regularized polynomial
+networks (R-PolyNets) of Chrysos, Wang, Deng and Cevher (2023) do: their code normalizes the
+linear map of each block (instance-batch normalization) and the Hadamard product (batch
+normalization) before the skip connection adds it. Here :math:`\mathcal N_n` is a
+``BatchNorm1d`` of the :math:`k` hidden features (batch statistics in training mode, running
+statistics in evaluation mode) or a ``LayerNorm`` (each sample's :math:`k` features to mean 0
+and variance 1: on a vector, which has no spatial positions, the per-sample counterpart of
+their instance normalization). In evaluation mode a batch normalization is an affine map, so
+the network stays a polynomial of degree at most :math:`N`; a layer normalization divides by
+a per-sample standard deviation, and the network is no longer a polynomial.
 """
 
 from __future__ import annotations
@@ -21,18 +32,41 @@ import math
 import torch
 from torch import nn
 
+from ..core.params import Choice, Int, validate_params
 from ..core.validate import as_tensor, check_int, generator
 
 __all__ = ["CCP", "NCP"]
+
+#: The normalizations of a block: none (the Π-nets of 2020), batch or layer normalization.
+NORMS = ("none", "batch", "layer")
+
+_DECLARED = {
+    "in_features": Int(1),
+    "width": Int(1),
+    "degree": Int(1),
+    "out_features": Int(1),
+    "norm": Choice(NORMS),
+}
 
 
 def _gauss(g: torch.Generator, dtype: torch.dtype, *shape: int, std: float) -> nn.Parameter:
     return nn.Parameter(torch.randn(*shape, generator=g, dtype=torch.float64).to(dtype) * std)
 
 
+def _norms(norm: str, count: int, width: int, dtype: torch.dtype) -> nn.ModuleList | None:
+    if norm == "none":
+        return None
+    make = nn.BatchNorm1d if norm == "batch" else nn.LayerNorm
+    return nn.ModuleList(make(width, dtype=dtype) for _ in range(count))
+
+
 class _PolyNet(nn.Module):
     in_features: int
     degree: int
+    norms: nn.ModuleList | None
+
+    def _norm(self, n: int, x: torch.Tensor) -> torch.Tensor:
+        return x if self.norms is None else self.norms[n](x)
 
     def _check_z(self, z: object) -> torch.Tensor:
         z = as_tensor(z, "z", ndim=2, shape=f"(n, {self.in_features})")
@@ -48,7 +82,10 @@ class CCP(_PolyNet):
         f(z) = C x_N + \beta
 
     Each output is a polynomial of degree at most :math:`N` in :math:`z`: its
-    :math:`(N+1)`-th finite differences along any line vanish.
+    :math:`(N+1)`-th finite differences along any line vanish. With a normalization
+    :math:`\mathcal N_n` (``norm``), :math:`x_1 = \mathcal N_1(U_1 z)` and :math:`x_n =
+    x_{n-1} + \mathcal N_n((U_n z) \odot x_{n-1})`: the product is normalized before the skip
+    connection adds it, as in the R-PolyNet block of Chrysos et al. (2023).
 
     Parameters
     ----------
@@ -62,26 +99,35 @@ class CCP(_PolyNet):
         Number of outputs.
     bias : bool
         Affine maps :math:`U_n z + b_n` of the input (:math:`b_n = 0` at initialization).
+    norm : {"none", "batch", "layer"}
+        The normalization :math:`\mathcal N_n` of each block (see the module's text):
+        ``"batch"`` keeps the network a polynomial of degree at most :math:`N` in evaluation
+        mode, ``"layer"`` does not.
     seed : int or torch.Generator, optional
     dtype : torch.dtype, optional
 
     Notes
     -----
     Initialization: :math:`U_n` entries :math:`\mathcal N(0, 1/d)`, :math:`C` entries
-    :math:`\mathcal N(0, 1/k)`, :math:`b_n = 0`, :math:`\beta = 0`.
+    :math:`\mathcal N(0, 1/k)`, :math:`b_n = 0`, :math:`\beta = 0`; normalizations with unit
+    scale and zero shift.
 
     References
     ----------
     Chrysos, Moschoglou, Bouritsas, Panagakis, Deng and Zafeiriou (2020), Π-nets: deep
-    polynomial neural networks.
+    polynomial neural networks. Chrysos, Wang, Deng and Cevher (2023), Regularization of
+    polynomial networks for image recognition (the normalized blocks).
 
     Examples
     --------
     >>> net = CCP(3, width=16, degree=4, out_features=1, seed=0)
     >>> net(torch.randn(5, 3)).shape, sum(p.numel() for p in net.parameters())
     (torch.Size([5, 1]), 273)
+    >>> sum(p.numel() for p in CCP(3, 16, 4, norm="batch").parameters())  # + 2 k per block
+    401
     """
 
+    @validate_params(_DECLARED)
     def __init__(
         self,
         in_features: int,
@@ -90,6 +136,7 @@ class CCP(_PolyNet):
         out_features: int = 1,
         *,
         bias: bool = True,
+        norm: str = "none",
         seed: int | torch.Generator | None = 0,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -108,15 +155,17 @@ class CCP(_PolyNet):
         )
         self.C = _gauss(g, dtype, out_features, self.width, std=1 / math.sqrt(self.width))
         self.beta = nn.Parameter(torch.zeros(out_features, dtype=dtype))
+        self.norm = norm
+        self.norms = _norms(norm, self.degree, self.width, dtype)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         z = self._check_z(z)
         proj = torch.einsum("nkd,bd->nbk", self.U, z)  # all N linear maps of z at once
         if self.U_bias is not None:
             proj = proj + self.U_bias.unsqueeze(1)
-        x = proj[0]
+        x = self._norm(0, proj[0])
         for n in range(1, self.degree):
-            x = proj[n] * x + x
+            x = x + self._norm(n, proj[n] * x)
         return x @ self.C.T + self.beta
 
 
@@ -126,9 +175,12 @@ class NCP(_PolyNet):
     .. math:: x_1 = A_1 z, \quad x_n = (A_n z) \odot (S_n x_{n-1} + b_n)\ (n = 2..N), \quad
         f(z) = C x_N + \beta
 
+    With a normalization :math:`\mathcal N_n` (``norm``), :math:`x_1 = \mathcal N_1(A_1 z)`
+    and :math:`x_n = \mathcal N_n((A_n z) \odot (S_n x_{n-1} + b_n))`.
+
     Parameters
     ----------
-    in_features, width, degree, out_features, bias, seed, dtype
+    in_features, width, degree, out_features, bias, norm, seed, dtype
         As in :class:`CCP` (``bias``: affine maps :math:`A_n z + a_n`).
 
     Notes
@@ -148,6 +200,7 @@ class NCP(_PolyNet):
     torch.Size([5, 2])
     """
 
+    @validate_params(_DECLARED)
     def __init__(
         self,
         in_features: int,
@@ -156,6 +209,7 @@ class NCP(_PolyNet):
         out_features: int = 1,
         *,
         bias: bool = True,
+        norm: str = "none",
         seed: int | torch.Generator | None = 0,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -173,13 +227,15 @@ class NCP(_PolyNet):
         self.b = nn.Parameter(torch.ones(n - 1, k, dtype=dtype))
         self.C = _gauss(g, dtype, out_features, k, std=1 / math.sqrt(k))
         self.beta = nn.Parameter(torch.zeros(out_features, dtype=dtype))
+        self.norm = norm
+        self.norms = _norms(norm, n, k, dtype)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         z = self._check_z(z)
         proj = torch.einsum("nkd,bd->nbk", self.A, z)
         if self.A_bias is not None:
             proj = proj + self.A_bias.unsqueeze(1)
-        x = proj[0]
+        x = self._norm(0, proj[0])
         for n in range(1, self.degree):
-            x = proj[n] * (x @ self.S[n - 1].T + self.b[n - 1])
+            x = self._norm(n, proj[n] * (x @ self.S[n - 1].T + self.b[n - 1]))
         return x @ self.C.T + self.beta
