@@ -1469,6 +1469,7 @@ EXEMPT = {
     "dlt.book.check": "checks compare numbers, see test_core.py",
     "dlt.book.verdict": "what a check records and shows, see test_core.py",
     "dlt.book.registry": "the table of the book, see test_registry.py",
+    "dlt.book.faces": "the faces of the book's table, see test_registry.py",
     "dlt.book.claims": "reads executed notebooks, see test_claims.py",
     "dlt.book.register": "the register of claims as a table, see test_register.py",
     "dlt.book.setup.setup": "sets global state (seed, style, threads), see test_core.py",

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .faces import FACES, Face
+
 __all__ = ["Chapter", "Face", "PARTS", "FACES", "CHAPTERS", "chapter", "written"]
 
 #: The parts of the book, in order (the captions of ``_toc.yml``).
@@ -27,26 +29,6 @@ PARTS = (
     "Part VI. Architectures, robustness, interpretability",
     "Part VII. Beyond the training distribution",
 )
-
-
-@dataclass(frozen=True)
-class Face:
-    """A topic face: a module ``dlt.<name>`` that re-exports a topic's functions from the kinds.
-
-    ``title`` heads its section of the API page; ``exclude`` lists names it re-exports that
-    the API page documents under another face (each object is documented once).
-
-    Examples
-    --------
-    >>> FACES[0].name, FACES[0].title
-    ('kernels', 'Kernels')
-    """
-
-    name: str
-    title: str
-    summary: str
-    exclude: tuple[str, ...] = ()
-    members: tuple[str, ...] = ()  # document only these (empty: every name of __all__)
 
 
 @dataclass(frozen=True)
@@ -75,99 +57,6 @@ class Chapter:
         """The chapter's MyST label (``ch:ntk`` for ``03_ntk``)."""
         return "ch:" + self.slug.split("_", 1)[1]
 
-
-FACES: tuple[Face, ...] = (
-    Face("kernels", "Kernels", "infinite-width kernels and kernel methods"),
-    Face(
-        "ntk",
-        "Empirical NTKs and linearized networks",
-        "empirical NTKs, linearized and output-scaled networks",
-    ),
-    Face(
-        "feature_learning",
-        "Feature learning",
-        "lazy versus rich training: parameterizations, feature movement, muP",
-        members=(
-            "hidden_features",
-            "feature_movement",
-            "weight_alignment",
-            "coordinate_sizes",
-            "random_alignment",
-        ),
-    ),
-    Face(
-        "interpolation",
-        "Interpolation",
-        "min-norm and ridge interpolation, risk formulas, effective ranks",
-    ),
-    Face(
-        "generalization_measures",
-        "Measuring generalization",
-        "PAC-Bayes and VC bounds, complexity measures, Kendall's tau",
-        exclude=("binary_teacher", "BinaryTeacher"),
-    ),
-    Face(
-        "implicit_bias",
-        "Implicit bias",
-        "max-margin classifiers, margins, logistic descent, diagonal networks",
-        exclude=("DiagonalNet", "LogisticPath"),
-    ),
-    Face("curvature", "Curvature", "Hessian-vector products, sharpness and Hessian trace"),
-    Face(
-        "scaling",
-        "Batch size and the critical batch size",
-        "batch size: the exact risk of minibatch SGD, the critical batch size, noise scales",
-    ),
-    Face(
-        "grokking",
-        "Grokking",
-        "modular arithmetic, the grokking network, Fourier spectra of embeddings, grokking times",
-    ),
-    Face(
-        "icl",
-        "In-context learning",
-        "in-context regression: prompts, attention models, GD constructions, Bayes predictors",
-    ),
-    Face(
-        "robustness",
-        "Robustness",
-        "input gradients at initialization, FGSM and PGD, interval bounds, robust and certified accuracy",
-        exclude=("digits", "Digits"),
-    ),
-    Face(
-        "polynomial",
-        "Polynomial networks",
-        "CCP and NCP polynomial networks, monomial features and polynomial regression, finite differences",
-        exclude=("digits", "Digits"),
-    ),
-    Face(
-        "white_box",
-        "White-box transformers",
-        "coding rate, rate reduction, the compression term and its gradient, MSSA, ISTA, a small CRATE",
-        exclude=("digits", "Digits"),
-    ),
-    Face(
-        "convergence",
-        "Global convergence and architecture choice",
-        "Du et al.'s H-infinity and linear rate, NTK scores of activations and skips",
-    ),
-    Face(
-        "length_generalization",
-        "Length generalization and the unseen",
-        "Boolean cube, Walsh analysis, min-degree interpolator; copy task, causal transformer",
-    ),
-    Face(
-        "lottery",
-        "Sparsity and lottery tickets",
-        "magnitude pruning (global and layer-wise), masked models, rewinding, iterative magnitude pruning",
-    ),
-    Face(
-        "diffusion",
-        "Diffusion models",
-        "optimal denoiser, EDM denoiser network and loss, probability-flow ODE, memorization fraction",
-        exclude=("digits", "Digits"),
-    ),
-)
 
 _I, _II, _III, _IV, _V, _VI, _VII = PARTS
 
@@ -364,9 +253,9 @@ CHAPTERS: tuple[Chapter, ...] = (
         "Where the theory stands",
         _VII,
         (),
-        "",
+        "every check of every chapter in one register, collected from the executed chapters by id (sortable and filterable, linked to each check), with its verdict at SCALE = 2 on the CPU and on a GPU; a map of the theorems' regimes against what the book verified; the negative results and the open questions",
         lesson=False,
-        written=False,
+        tests=("test_register.py",),
     ),
 )
 
@@ -383,7 +272,7 @@ def chapter(key: int | str) -> Chapter:
     --------
     >>> chapter("03").title
     'The neural tangent kernel and lazy training'
-    >>> chapter(21).written
+    >>> chapter(21).lesson  # the closing chapter has no lesson
     False
     """
     for c in CHAPTERS:
