@@ -278,3 +278,27 @@ def test_dlt_claims_writes_the_register_of_chapters(tmp_path, monkeypatch, capsy
         ids = [r["id"] for r in rows if r["chapter"] == md.stem]
         assert len(ids) == len(set(ids)) > 0
     assert f"{len(rows)} claims" in capsys.readouterr().out
+
+
+def test_dlt_claims_says_at_which_scales_and_devices_each_claim_held(tmp_path, monkeypatch):
+    """The register's `verified` column joins the chapter's own run with the recorded runs of
+    book/claims/*.json: a claim that the SCALE 2 run reached and passed says so; one that
+    failed there, or that it did not reach, names only the runs where it held."""
+    from dlt.book import register
+
+    runs = sorted((ROOT / "book" / "claims").glob("*.json"))
+    if not runs:
+        pytest.skip("no recorded run in book/claims")
+    monkeypatch.chdir(ROOT)
+    assert main(["claims", "03", "--output-dir", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "claims.json").read_text(encoding="utf-8"))
+    scale2 = register.runs_of(register.load_run(ROOT / "book" / "claims" / "scale2.json"))
+    for r in rows:
+        got = scale2.get((r["chapter"], r["id"]))
+        assert ("SCALE 1 cpu" in r["verified"]) == bool(r["passed"])
+        assert ("SCALE 2 cpu" in r["verified"]) == bool(got and got["passed"])
+    lines = (tmp_path / "claims.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0].endswith(",verified")
+    # a failed claim in a recorded run is not counted as verified there
+    fake = [dict(rows[0], scale=4, passed=False)]
+    assert "SCALE 4" not in register.verified_at(rows[:1], [fake])[0]["verified"]

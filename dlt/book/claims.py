@@ -37,6 +37,7 @@ COLUMNS = (
     "device",
     "passed",
     "cell",
+    "verified",
 )
 
 
@@ -166,7 +167,7 @@ def write_register(rows: list[dict], out_dir: str | Path) -> tuple[Path, Path]:
     >>> row = dict.fromkeys(COLUMNS) | {"chapter": "07_demo", "id": "small", "value": 0.01}
     >>> js, cs = write_register([row], tempfile.mkdtemp())
     >>> cs.read_text().splitlines()[1]
-    '07_demo,small,,,0.01,,,,,,,,'
+    '07_demo,small,,,0.01,,,,,,,,,'
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

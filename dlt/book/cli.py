@@ -300,6 +300,12 @@ def _claims(args: argparse.Namespace, root: Path) -> int:
     except ValueError as err:
         print(f"dlt: {err}", file=sys.stderr)
         return 1
+    from .register import load_run, verified_at
+
+    # the scales and devices at which each claim held: this run and the recorded ones
+    rows = verified_at(
+        rows, [load_run(p) for p in sorted((root / "book" / "claims").glob("*.json"))]
+    )
     out = Path(args.output_dir)
     out = out if out.is_absolute() else root / out
     js, cs = write_register(rows, out)

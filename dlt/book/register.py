@@ -30,6 +30,7 @@ __all__ = [
     "main",
     "parts_of",
     "runs_of",
+    "verified_at",
     "RegisterTable",
 ]
 
@@ -107,6 +108,34 @@ def runs_of(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Mapping[
     [('03_ntk', 'slope')]
     """
     return {(str(r["chapter"]), str(r["id"])): r for r in rows}
+
+
+def verified_at(
+    rows: Iterable[Mapping[str, Any]], runs: Iterable[Iterable[Mapping[str, Any]]] = ()
+) -> list[dict[str, Any]]:
+    """The rows with ``verified``: the scales and devices of the runs in which each claim held.
+
+    A row's own run counts when it passed; each further run (a register of the same chapters
+    run at another scale or on another device, as ``book/claims/*.json``) counts where it has
+    the same (chapter, id) and passed there. Entries read ``SCALE 2 cpu`` and are joined by
+    ``"; "``; a claim that held nowhere gets ``""``.
+
+    Examples
+    --------
+    >>> base = [{"chapter": "03_ntk", "id": "slope", "passed": True, "scale": 1, "device": "cpu"}]
+    >>> big = [dict(base[0], scale=2)]
+    >>> verified_at(base, [big])[0]["verified"]
+    'SCALE 1 cpu; SCALE 2 cpu'
+    >>> verified_at(base, [[dict(big[0], passed=False)]])[0]["verified"]
+    'SCALE 1 cpu'
+    """
+    indexed = [runs_of(run) for run in runs]
+    out = []
+    for r in rows:
+        where = [r] + [g for run in indexed if (g := run.get((str(r["chapter"]), str(r["id"]))))]
+        held = [f"SCALE {g.get('scale')} {g.get('device')}" for g in where if g.get("passed")]
+        out.append(dict(r) | {"verified": "; ".join(dict.fromkeys(held))})
+    return out
 
 
 def counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
