@@ -209,3 +209,36 @@ def test_kl_inverse_iterations_by_hand():
     assert float(kl_inverse(0.0, 10.0, iters=2)) == 0.75
     with pytest.raises(ValueError, match=r"^iters must be"):
         kl_inverse(0.1, 0.1, iters=0)
+
+
+def test_gradient_noise_scales_by_hand_and_edges():
+    """B = 1 + (Σλm + σ²)Σλ^k / Σλ^{k+1} m with k = 1 (simple) and k = 2 (noise), by hand;
+    leading dimensions kept, the eigenvalues' dtype, zero second moments on some coordinates."""
+    from dlt.theory.noise_scales import gradient_noise_scales
+
+    lam = torch.tensor([2.0, 0.5], dtype=torch.float64)
+    s = gradient_noise_scales(lam, [1.0, 4.0], noise=1.0)
+    # Σλm + σ² = 2 + 2 + 1 = 5; Σλ = 2.5, Σλ²m = 4 + 1 = 5; Σλ² = 4.25, Σλ³m = 8 + 0.5 = 8.5
+    assert float(s.b_simple) == pytest.approx(1 + 5 * 2.5 / 5)
+    assert float(s.b_noise) == pytest.approx(1 + 5 * 4.25 / 8.5)
+    batch = gradient_noise_scales(
+        lam, torch.tensor([[[1.0, 4.0]], [[0.0, 1.0]]], dtype=torch.float32), noise=0.0
+    )
+    assert batch.b_simple.shape == (2, 1) and batch.b_simple.dtype == torch.float64
+    # second row: only λ = 0.5 carries error: 1 + 0.5 * 2.5 / 0.25 and 1 + 0.5 * 4.25 / 0.125
+    assert batch.b_simple[1, 0].item() == pytest.approx(6.0)
+    assert batch.b_noise[1, 0].item() == pytest.approx(18.0)
+    assert batch.b_simple[0, 0].item() == pytest.approx(1 + 4 * 2.5 / 5)
+
+
+def test_gradient_noise_scales_errors_name_the_argument():
+    from dlt.theory.noise_scales import gradient_noise_scales
+
+    with pytest.raises(ValueError, match=r"^eigenvalues must be > 0$"):
+        gradient_noise_scales([1.0, 0.0], [1.0, 1.0], noise=0.1)
+    with pytest.raises(ValueError, match=r"^second_moments must have shape \(\.\.\., 2\), got \(3,\)$"):
+        gradient_noise_scales([1.0, 0.5], [1.0, 1.0, 1.0], noise=0.1)
+    with pytest.raises(ValueError, match=r"^second_moments must be >= 0 and not all zero$"):
+        gradient_noise_scales([1.0, 0.5], [-1.0, 3.0], noise=0.1)
+    with pytest.raises(ValueError, match=r"^second_moments must be >= 0 and not all zero$"):
+        gradient_noise_scales([1.0, 0.5], [[1.0, 1.0], [0.0, 0.0]], noise=0.1)

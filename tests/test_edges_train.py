@@ -340,3 +340,74 @@ def test_minibatch_order_follows_the_seed():
         next(minibatch_indices(10, 5, seed=g)).tolist()
         == next(minibatch_indices(10, 5, seed=3)).tolist()
     )
+
+
+# ---------------------------------------------------------------- the losses by name
+
+
+def _softplus(x: float) -> float:
+    return math.log1p(math.exp(x))
+
+
+def test_losses_by_name_by_hand():
+    """Each named loss on a few numbers worked out by hand, at the shapes fit passes them.
+
+    Catches: a (n, 1) output broadcast against a (n,) target into an (n, n) table (mse,
+    logistic), another constant, power or reduction, a member's loss averaged instead of summed.
+    """
+    from dlt.train import LOSSES
+
+    mse, ce, logistic = LOSSES["mse"], LOSSES["cross_entropy"], LOSSES["logistic"]
+    col = torch.tensor([[1.0], [3.0]], dtype=torch.float64)
+    y = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    assert float(mse(col, y)) == pytest.approx(0.5 * (1 + 4) / 2)  # entry by entry
+    assert float(mse(col, y[:, None])) == pytest.approx(1.25)
+    two = torch.tensor([[1.0, -1.0], [0.0, 2.0]], dtype=torch.float64)
+    assert float(mse(two, torch.zeros(2, 2))) == pytest.approx(0.5 * 6 / 4)
+    assert float(mse(torch.tensor([2.0, 0.0]), torch.tensor([0.0, 0.0]))) == pytest.approx(1.0)
+    # cross-entropy of integer labels given as floats: -log softmax
+    logits = torch.tensor([[0.0, math.log(3.0)], [math.log(4.0), 0.0]], dtype=torch.float64)
+    labels = torch.tensor([1.0, 1.0])
+    want = (-math.log(3 / 4) - math.log(1 / 5)) / 2
+    assert float(ce(logits, labels)) == pytest.approx(want)
+    # logistic of ±1 labels: mean softplus(-y f), a (n, 1) output taken entry by entry
+    out = torch.tensor([[1.0], [-2.0]], dtype=torch.float64)
+    pm = torch.tensor([1.0, 1.0], dtype=torch.float64)
+    assert float(logistic(out, pm)) == pytest.approx((_softplus(-1.0) + _softplus(2.0)) / 2)
+    assert float(logistic(out[:, 0], -pm)) == pytest.approx((_softplus(1.0) + _softplus(-2.0)) / 2)
+
+
+def test_ensemble_losses_sum_each_members_mean_loss():
+    from dlt.train import LOSSES, ensemble_logistic
+
+    ens = LOSSES["ensemble_cross_entropy"]
+    logits = torch.tensor([[[0.0, math.log(3.0)], [math.log(4.0), 0.0]],
+                           [[0.0, 0.0], [0.0, math.log(2.0)]]], dtype=torch.float64)  # fmt: skip
+    labels = torch.tensor([1.0, 0.0])  # shared by the members
+    first = (-math.log(3 / 4) - math.log(4 / 5)) / 2
+    second = (-math.log(1 / 2) - math.log(1 / 3)) / 2
+    assert float(ens(logits, labels)) == pytest.approx(first + second)
+    with pytest.raises(ValueError, match=r"^ensemble_cross_entropy needs outputs \(members, n, "
+                       r"classes\), got \(2, 2\)$"):  # fmt: skip
+        ens(logits[0], labels)
+    assert LOSSES["ensemble_logistic"] is ensemble_logistic
+    out = torch.tensor([[1.0, 0.0, -1.0], [2.0, 0.5, 0.0]], dtype=torch.float64)  # (n, M)
+    y = torch.tensor([1.0, -1.0], dtype=torch.float64)  # shared
+    want = sum((_softplus(-y[i] * out[i, m]) for i in range(2) for m in range(3))) / 2
+    assert float(ensemble_logistic(out, y)) == pytest.approx(float(want))
+    per = torch.tensor([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]], dtype=torch.float64)
+    want = sum((_softplus(-per[i, m] * out[i, m]) for i in range(2) for m in range(3))) / 2
+    assert float(ensemble_logistic(out, per)) == pytest.approx(float(want))
+    with pytest.raises(ValueError, match=r"^out must be \(n, members\), got shape \(4,\)$"):
+        ensemble_logistic(torch.zeros(4), torch.ones(4))
+    with pytest.raises(ValueError, match=r"^y must have shape \(4, 2\) or \(4,\), got \(4, 3\)$"):
+        ensemble_logistic(torch.zeros(4, 2), torch.ones(4, 3))
+    with pytest.raises(ValueError, match=r"^y must have shape \(4, 2\) or \(4,\), got \(2,\)$"):
+        ensemble_logistic(torch.zeros(4, 2), torch.ones(2))
+
+
+def test_optimizers_by_name():
+    from dlt.train import OPTIMIZERS
+
+    assert OPTIMIZERS == {"sgd": torch.optim.SGD, "adam": torch.optim.Adam,
+                          "adamw": torch.optim.AdamW}  # fmt: skip
