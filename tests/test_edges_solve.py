@@ -267,3 +267,16 @@ def test_lasso_errors_name_the_argument():
         lasso(torch.ones(1, 3, 2), torch.ones(1, 4), 0.1)
     with pytest.raises(ValueError, match=r"^y must have shape \(1, 3\) to match X, got \(2, 3\)$"):
         lasso(torch.ones(1, 3, 2), torch.ones(2, 3), 0.1)
+
+
+def test_ridge_path_at_zero_drops_a_singular_value_exactly_at_the_cut_off():
+    """At λ = 0 a singular value equal to the cut-off ``max(n, p) eps s_max`` counts as zero,
+    as in ``numpy.linalg.pinv`` (which keeps only ``s > rcond s_max``)."""
+    import numpy as np
+
+    eps = torch.finfo(torch.float64).eps
+    X = torch.diag(torch.tensor([1.0, 2 * eps], dtype=torch.float64))  # cut-off 2 eps exactly
+    y = torch.tensor([3.0, 1.0], dtype=torch.float64)
+    got = ridge_path(X, y, [0.0])[0]
+    want = np.linalg.pinv(X.numpy(), rcond=2 * eps) @ y.numpy()
+    assert got.tolist() == pytest.approx(want.tolist()) and got.tolist() == [3.0, 0.0]

@@ -242,3 +242,35 @@ def test_gradient_noise_scales_errors_name_the_argument():
         gradient_noise_scales([1.0, 0.5], [-1.0, 3.0], noise=0.1)
     with pytest.raises(ValueError, match=r"^second_moments must be >= 0 and not all zero$"):
         gradient_noise_scales([1.0, 0.5], [[1.0, 1.0], [0.0, 0.0]], noise=0.1)
+
+
+def test_kl_inverse_keeps_an_answer_exactly_on_the_budget():
+    """``kl(0, 1/2) = log 2``: with ``c = kl(0, 1/2)`` the largest p with ``kl <= c`` is 1/2
+    itself, the first midpoint of the bisection (a strict ``<`` would return the float below)."""
+    c = kl(0.0, 0.5)
+    assert float(kl_inverse(0.0, c)) == 0.5
+    assert float(kl_inverse(torch.tensor(0.0, dtype=torch.float64), c)) == 0.5
+
+
+def test_kl_inverse_default_iterations_show_near_zero():
+    """The bisection keeps the last midpoint within the budget; for an answer between 2^-101
+    and 2^-100 the first 100 midpoints (2^-1 ... 2^-100) all exceed it, so the default of 100
+    iterations returns q = 0 and one more iteration returns 2^-101."""
+    c = 1.5 * 2.0**-101  # kl(0, p) = -log(1 - p) ~ p: the answer is about 1.5 * 2^-101
+    got = float(kl_inverse(0.0, c))
+    assert got == float(kl_inverse(0.0, c, iters=100)) == 0.0
+    assert float(kl_inverse(0.0, c, iters=101)) == 2.0**-101
+
+
+def test_gradient_noise_scales_take_the_eigenvalues_dtype_and_any_magnitude():
+    """Second moments are cast to the eigenvalues' dtype (float64 moments, float32 eigenvalues:
+    float32 out); one eigen-direction gives B = 2 at any scale, here λ = 1e30 with m = 1e-300,
+    where m / λ would underflow to zero but the error λ m = 1e-270 is a positive number."""
+    from dlt.theory.noise_scales import gradient_noise_scales
+
+    s = gradient_noise_scales([2.0, 0.5], torch.tensor([1.0, 4.0], dtype=torch.float64), noise=1.0)
+    assert s.b_simple.dtype == s.b_noise.dtype == torch.float32
+    assert float(s.b_simple) == pytest.approx(1 + 5 * 2.5 / 5)
+    lam = torch.tensor([1e30], dtype=torch.float64)
+    one = gradient_noise_scales(lam, torch.tensor([1e-300], dtype=torch.float64), noise=0.0)
+    assert float(one.b_simple) == pytest.approx(2.0) and float(one.b_noise) == pytest.approx(2.0)

@@ -411,3 +411,74 @@ def test_optimizers_by_name():
 
     assert OPTIMIZERS == {"sgd": torch.optim.SGD, "adam": torch.optim.Adam,
                           "adamw": torch.optim.AdamW}  # fmt: skip
+
+
+# ------------------------------------------- batch_size at the data's size, untouched parameters
+
+
+def test_a_batch_as_large_as_the_data_trains_full_batch():
+    """``batch_size >= n`` is the full batch: the same steps, bit for bit, as ``batch_size=None``
+    (a one-batch epoch would sum the samples in a permuted order and round differently)."""
+    g = torch.Generator().manual_seed(2)
+    X, y = torch.randn(7, 3, generator=g), torch.randn(7, generator=g)
+    weights = []
+    for bs in (None, 7, 8):
+        model = nn.Linear(3, 1)
+        with torch.no_grad():
+            model.weight.copy_(torch.tensor([[0.3, -0.2, 0.1]]))
+            model.bias.fill_(0.05)
+        fit(model, X, y, lr=0.3, steps=5, batch_size=bs, progress=False)
+        weights.append(torch.cat([model.weight.detach().ravel(), model.bias.detach()]))
+    assert torch.equal(weights[0], weights[1]) and torch.equal(weights[0], weights[2])
+
+
+class _BiasOnFirstCall(nn.Module):
+    """``x @ w``, plus ``b`` at the first call only: after it the loss no longer reaches ``b``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor([0.5, -0.5]))
+        self.b = nn.Parameter(torch.zeros(1))
+        self.calls = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        out = x @ self.w
+        return out + self.b if self.calls == 1 else out
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_a_parameter_the_loss_does_not_reach_is_left_alone(optimizer):
+    """A step whose loss does not reach a parameter leaves it where it is: its gradient is
+    None, not zero, so neither Adam's momentum nor weight decay moves it."""
+    X = torch.tensor([[1.0, 2.0], [0.0, 1.0]])
+    y = torch.tensor([1.0, 0.0])
+    model = _BiasOnFirstCall()
+    fit(model, X, y, optimizer=optimizer, lr=0.1, steps=1, weight_decay=0.5, progress=False)
+    after_one = model.b.detach().clone()
+    assert float(after_one) != 0.0
+    model = _BiasOnFirstCall()
+    fit(model, X, y, optimizer=optimizer, lr=0.1, steps=4, weight_decay=0.5, progress=False)
+    assert model.calls >= 4 and torch.equal(model.b.detach(), after_one)
+
+
+def test_losses_at_shapes_whose_sizes_all_differ():
+    """Members, samples and classes of different sizes (2, 3, 4), and ±1 labels of both signs
+    against an (n, 1) output: a size read from the wrong axis, or an (n, 1) output broadcast
+    against (n,) labels into an (n, n) table, changes the value."""
+    from dlt.train import LOSSES
+
+    g = torch.Generator().manual_seed(7)
+    out = torch.randn(2, 3, 4, generator=g, dtype=torch.float64)
+    labels = torch.tensor([3.0, 0.0, 2.0])
+    want = 0.0
+    for m in range(2):
+        for i in range(3):
+            row = out[m, i].tolist()
+            lse = math.log(sum(math.exp(v) for v in row))
+            want += (lse - row[int(labels[i])]) / 3
+    assert float(LOSSES["ensemble_cross_entropy"](out, labels)) == pytest.approx(want)
+    col = torch.tensor([[1.0], [-2.0], [0.5]], dtype=torch.float64)
+    pm = torch.tensor([1.0, -1.0, -1.0], dtype=torch.float64)
+    want = (_softplus(-1.0) + _softplus(-2.0) + _softplus(0.5)) / 3
+    assert float(LOSSES["logistic"](col, pm)) == pytest.approx(want)
