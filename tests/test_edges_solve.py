@@ -280,3 +280,33 @@ def test_ridge_path_at_zero_drops_a_singular_value_exactly_at_the_cut_off():
     got = ridge_path(X, y, [0.0])[0]
     want = np.linalg.pinv(X.numpy(), rcond=2 * eps) @ y.numpy()
     assert got.tolist() == pytest.approx(want.tolist()) and got.tolist() == [3.0, 0.0]
+
+
+def test_default_cut_off_is_relative_to_the_top_singular_value_of_each_design():
+    """The default cut-off is ``max(n, p) eps s_max`` of each design of a batch: with s_max = 10
+    and n = p = 2 it is 20 eps, so 30 eps is kept and 10 eps dropped, in a batch of 5 trials
+    (more trials than rows or columns: the cut-off must not count them)."""
+    eps = torch.finfo(torch.float64).eps
+    keep = torch.diag(torch.tensor([10.0, 30 * eps], dtype=torch.float64))
+    drop = torch.diag(torch.tensor([10.0, 10 * eps], dtype=torch.float64))
+    X = torch.stack([keep, drop, keep, drop, keep])
+    y = torch.tensor([5.0, 3.0], dtype=torch.float64).expand(5, 2)
+    kept, dropped = [5.0 / 10.0, 3.0 / (30 * eps)], [0.5, 0.0]
+    want = torch.tensor([kept, dropped, kept, dropped, kept], dtype=torch.float64)
+    for got in (min_norm_interpolator(X, y), ridge(X, y, 0.0), ridge_path(X, y, [0.0])[:, 0]):
+        assert torch.allclose(got, want, rtol=1e-12, atol=0)
+
+
+def test_ridge_path_rows_at_zero_and_one_of_a_rank_deficient_design():
+    """λ = 0 is the minimum-norm interpolator (a zero singular value dropped, not inverted) and
+    λ = 1 is ridge at 1, on a design whose third column repeats the first."""
+    g = torch.Generator().manual_seed(4)
+    X = torch.randn(2, 4, 3, generator=g, dtype=torch.float64)
+    X[..., 2] = X[..., 0]
+    y = torch.randn(2, 4, generator=g, dtype=torch.float64)
+    path = ridge_path(X, y, [0.0, 1.0])
+    assert torch.allclose(path[:, 0], min_norm_interpolator(X, y), atol=1e-10)
+    assert torch.allclose(path[:, 1], ridge(X, y, 1.0), atol=1e-12)
+    assert torch.allclose(ridge(X, y, 1.0), ridge(X, y[..., None], 1.0), atol=0, rtol=0)
+    normal = torch.linalg.solve(X.mT @ X / 4 + torch.eye(3, dtype=X.dtype), X.mT @ y[..., None] / 4)
+    assert torch.allclose(ridge(X, y, 1.0), normal[..., 0], atol=1e-12)

@@ -271,6 +271,7 @@ def test_the_progress_bar_counts_every_step(capsys, monkeypatch):
     fit(_model("sequential"), X, y, lr=0.01, steps=30, progress=True)
     err = capsys.readouterr().err
     assert re.search(r"(^|\r)training: ", err) and "/30" in err and "60/30" not in err
+    assert err.endswith("\r") and not err.endswith("\n")  # leave=False: erased when done
     monkeypatch.delenv("DLT_PROGRESS", raising=False)
     fit(_model("sequential"), X, y, lr=0.01, steps=30)  # live session, short run: no bar
     assert "training" not in capsys.readouterr().err
@@ -482,3 +483,22 @@ def test_losses_at_shapes_whose_sizes_all_differ():
     pm = torch.tensor([1.0, -1.0, -1.0], dtype=torch.float64)
     want = (_softplus(-1.0) + _softplus(-2.0) + _softplus(0.5)) / 3
     assert float(LOSSES["logistic"](col, pm)) == pytest.approx(want)
+
+
+def test_the_progress_bar_ends_at_the_number_of_steps(monkeypatch):
+    """The bar advances by one per step: at close it shows steps/steps (tqdm only redraws every
+    0.1 s, so a short run's printed text may never show an overcount; its counter does)."""
+    import tqdm.auto
+
+    counts = []
+
+    class Recording(tqdm.auto.tqdm):
+        def close(self):
+            counts.append((self.n, self.total))
+            super().close()
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recording)
+    X, y = _data()
+    fit(_model("sequential"), X, y, lr=0.01, steps=30, progress=True)
+    fit(_model("sequential"), X, y, lr=0.01, steps=7, batch_size=2, progress=True)
+    assert set(counts) == {(30, 30), (7, 7)}  # close may run twice (again from __del__)
