@@ -472,3 +472,21 @@ def test_curvature_errors_name_the_argument():
         top_hessian_eigenvalue(model, X, y, loss=loss, init=torch.ones(1, 2))
     with pytest.raises(ValueError, match=r"^init must be finite"):
         top_hessian_eigenvalue(model, X, y, loss=loss, init=torch.tensor([1.0, math.nan]))
+
+
+def test_top_frequency_share_refuses_at_100_machine_epsilons_of_non_constant_power():
+    """The embedding counts as constant when its non-constant power is at most 100 eps of its
+    power: a wave of relative power 99.5 eps is refused, one of 100.5 eps is measured."""
+    from dlt.measure.fourier import fourier_power
+
+    eps = torch.finfo(torch.float64).eps
+    j = torch.arange(8, dtype=torch.float64)
+    for a, lo, hi in ((2.1020e-7, 99, 100), (2.1127e-7, 100, 101)):
+        E = (1 + a * torch.cos(2 * math.pi * j / 8))[:, None]
+        P = fourier_power(E)
+        assert lo * eps < float(P[..., 1:].sum() / P.sum()) < hi * eps  # the set-up
+        if hi == 100:
+            with pytest.raises(ValueError, match=r"^embedding has no non-constant power"):
+                top_frequency_share(E, 1)
+        else:
+            assert float(top_frequency_share(E, 1)) == 1.0

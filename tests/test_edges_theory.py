@@ -274,3 +274,8 @@ def test_gradient_noise_scales_take_the_eigenvalues_dtype_and_any_magnitude():
     lam = torch.tensor([1e30], dtype=torch.float64)
     one = gradient_noise_scales(lam, torch.tensor([1e-300], dtype=torch.float64), noise=0.0)
     assert float(one.b_simple) == pytest.approx(2.0) and float(one.b_noise) == pytest.approx(2.0)
+
+
+def test_kl_inverse_names_q_outside_the_unit_interval():
+    with pytest.raises(ValueError, match=r"^q must lie in \[0, 1\], got values from -0\.5 to 1\.5$"):
+        kl_inverse(torch.tensor([-0.5, 1.5]), 0.1)
