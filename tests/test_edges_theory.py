@@ -236,7 +236,9 @@ def test_gradient_noise_scales_errors_name_the_argument():
 
     with pytest.raises(ValueError, match=r"^eigenvalues must be > 0$"):
         gradient_noise_scales([1.0, 0.0], [1.0, 1.0], noise=0.1)
-    with pytest.raises(ValueError, match=r"^second_moments must have shape \(\.\.\., 2\), got \(3,\)$"):
+    with pytest.raises(
+        ValueError, match=r"^second_moments must have shape \(\.\.\., 2\), got \(3,\)$"
+    ):
         gradient_noise_scales([1.0, 0.5], [1.0, 1.0, 1.0], noise=0.1)
     with pytest.raises(ValueError, match=r"^second_moments must be >= 0 and not all zero$"):
         gradient_noise_scales([1.0, 0.5], [-1.0, 3.0], noise=0.1)
@@ -277,5 +279,7 @@ def test_gradient_noise_scales_take_the_eigenvalues_dtype_and_any_magnitude():
 
 
 def test_kl_inverse_names_q_outside_the_unit_interval():
-    with pytest.raises(ValueError, match=r"^q must lie in \[0, 1\], got values from -0\.5 to 1\.5$"):
+    with pytest.raises(
+        ValueError, match=r"^q must lie in \[0, 1\], got values from -0\.5 to 1\.5$"
+    ):
         kl_inverse(torch.tensor([-0.5, 1.5]), 0.1)

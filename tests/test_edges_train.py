@@ -394,10 +394,10 @@ def test_ensemble_losses_sum_each_members_mean_loss():
     assert LOSSES["ensemble_logistic"] is ensemble_logistic
     out = torch.tensor([[1.0, 0.0, -1.0], [2.0, 0.5, 0.0]], dtype=torch.float64)  # (n, M)
     y = torch.tensor([1.0, -1.0], dtype=torch.float64)  # shared
-    want = sum((_softplus(-y[i] * out[i, m]) for i in range(2) for m in range(3))) / 2
+    want = sum(_softplus(-y[i] * out[i, m]) for i in range(2) for m in range(3)) / 2
     assert float(ensemble_logistic(out, y)) == pytest.approx(float(want))
     per = torch.tensor([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]], dtype=torch.float64)
-    want = sum((_softplus(-per[i, m] * out[i, m]) for i in range(2) for m in range(3))) / 2
+    want = sum(_softplus(-per[i, m] * out[i, m]) for i in range(2) for m in range(3)) / 2
     assert float(ensemble_logistic(out, per)) == pytest.approx(float(want))
     with pytest.raises(ValueError, match=r"^out must be \(n, members\), got shape \(4,\)$"):
         ensemble_logistic(torch.zeros(4), torch.ones(4))
