@@ -502,3 +502,75 @@ def test_the_progress_bar_ends_at_the_number_of_steps(monkeypatch):
     fit(_model("sequential"), X, y, lr=0.01, steps=30, progress=True)
     fit(_model("sequential"), X, y, lr=0.01, steps=7, batch_size=2, progress=True)
     assert set(counts) == {(30, 30), (7, 7)}  # close may run twice (again from __del__)
+
+
+# ------------------------------------------------- learning-rate schedules and model-aware losses
+
+
+def _sgd_by_hand(X, y, w, rates):
+    """Full-batch SGD on ``0.5 mean((X w - y)^2)`` with the rate ``rates[t]`` at step t."""
+    for rate in rates:
+        w = w - rate * X.T @ (X @ w - y) / X.shape[0]
+    return w
+
+
+def _linear64(w0):
+    model = nn.Linear(3, 1, bias=False, dtype=torch.float64)
+    with torch.no_grad():
+        model.weight.copy_(w0[None])
+    return model
+
+
+@pytest.mark.parametrize("steps", [1, 4])
+def test_cosine_and_callable_schedules_step_by_step_by_hand(steps):
+    """Step t uses lr * 0.5 (1 + cos(pi t / steps)) (cosine) or lr * schedule(t) (a callable),
+    t = 0 .. steps - 1, on the optimizer's own rate."""
+    g = torch.Generator().manual_seed(8)
+    X = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    y = torch.randn(6, generator=g, dtype=torch.float64)
+    w0 = torch.tensor([0.2, -0.1, 0.3], dtype=torch.float64)
+    lr = 0.3
+    cosine = [lr * 0.5 * (1 + math.cos(math.pi * t / steps)) for t in range(steps)]
+    model = _linear64(w0)
+    fit(model, X, y, lr=lr, steps=steps, lr_schedule="cosine", progress=False)
+    assert torch.allclose(model.weight[0].detach(), _sgd_by_hand(X, y, w0, cosine), atol=1e-13)
+    model = _linear64(w0)
+    fit(model, X, y, lr=lr, steps=steps, lr_schedule=lambda t: 1 / (t + 2), progress=False)
+    want = _sgd_by_hand(X, y, w0, [lr / (t + 2) for t in range(steps)])
+    assert torch.allclose(model.weight[0].detach(), want, atol=1e-13)
+
+
+def test_schedule_errors_name_the_argument():
+    X, y = torch.zeros(3, 2), torch.zeros(3)
+    with pytest.raises(ValueError, match=r"^lr_schedule must be one of \['cosine'\], got 'cos'$"):
+        fit(nn.Linear(2, 1), X, y, steps=1, lr_schedule="cos")
+    with pytest.raises(
+        TypeError, match=r"^lr_schedule must be 'cosine', a callable or None, got 3$"
+    ):
+        fit(nn.Linear(2, 1), X, y, steps=1, lr_schedule=3)
+    with pytest.raises(TypeError, match=r"^loss must be a name of \['cross_entropy', .*got 3$"):
+        fit(nn.Linear(2, 1), X, y, steps=1, loss=3)
+
+
+def test_a_loss_that_takes_the_model_gets_the_batch_and_the_step():
+    """A loss with ``takes_model = True`` is called as ``loss(model, X_batch, y_batch, step)``:
+    each step on its minibatch, each record on all of X, and trains as the plain loss does."""
+    g = torch.Generator().manual_seed(9)
+    X = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    y = torch.randn(6, generator=g, dtype=torch.float64)
+    w0 = torch.tensor([0.2, -0.1, 0.3], dtype=torch.float64)
+    calls = []
+
+    def loss(model, xb, yb, step):
+        calls.append((step, xb.shape[0], yb.shape[0]))
+        return 0.5 * ((model(xb)[:, 0] - yb) ** 2).mean()
+
+    loss.takes_model = True
+    aware, plain = _linear64(w0), _linear64(w0)
+    h = fit(aware, X, y, loss=loss, steps=3, batch_size=2, record_every=1, seed=1)
+    fit(plain, X, y, steps=3, batch_size=2, record_every=1, seed=1)
+    assert torch.equal(aware.weight, plain.weight) and h.step == [0, 1, 2, 3]
+    assert calls[:6] == [(0, 2, 2), (0, 6, 6), (1, 2, 2), (1, 6, 6), (2, 2, 2), (2, 6, 6)]
+    calls.clear()
+    fit(_linear64(w0), X, y, loss=loss, steps=0)
+    assert calls == [(0, 6, 6)]  # no step taken: the record of the start is step 0
