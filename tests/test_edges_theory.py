@@ -283,3 +283,32 @@ def test_kl_inverse_names_q_outside_the_unit_interval():
         ValueError, match=r"^q must lie in \[0, 1\], got values from -0\.5 to 1\.5$"
     ):
         kl_inverse(torch.tensor([-0.5, 1.5]), 0.1)
+
+
+def test_stability_edges_by_hand():
+    """A kernel whose top eigenvalue lies below 1 (2 n / λ = 8 at n = 2, λ = 1/2), a wide G
+    (more columns than rows: λ_max of G Gᵀ / n) whose GD threshold is 2 / λ_max, the default
+    rtol of 1e-6, and the errors of each function with their exact messages."""
+    from dlt.theory.stability import kernel_stable_lr
+
+    assert kernel_stable_lr(0.5 * torch.eye(2), 1.0) == pytest.approx(8.0)
+    assert kernel_stable_lr(0.5 * torch.eye(2)) == pytest.approx(4.0)
+    g = torch.Generator().manual_seed(3)
+    G = torch.randn(3, 5, generator=g, dtype=torch.float64)
+    top = float(torch.linalg.eigvalsh(G @ G.T / 3)[-1])
+    assert stability_thresholds(G).gd == pytest.approx(2 / top, rel=1e-12)
+    tall = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    default = stability_thresholds(tall)
+    assert default == stability_thresholds(tall, rtol=1e-6)
+    assert default.sgd != stability_thresholds(tall, rtol=1e-3).sgd
+    with pytest.raises(
+        ValueError, match=r"^theta must be a square \(n, n\) kernel matrix, got shape \(2, 3\)$"
+    ):
+        kernel_stable_lr(torch.ones(2, 3))
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match=rf"^fraction must be in \(0, 1\], got {bad}$"):
+            kernel_stable_lr(torch.eye(2), bad)
+    assert kernel_stable_lr(torch.eye(2), 1.0) == pytest.approx(4.0)
+    for fn in (lambda G: sgd_mean_square_rate(G, 1.0), stability_thresholds):
+        with pytest.raises(ValueError, match=r"^G must have a non-zero entry$"):
+            fn(torch.zeros(2, 3))
