@@ -340,3 +340,153 @@ def test_top_frequency_share_default_is_five_frequencies():
 def test_margin_default_norm_is_l2():
     Z, w = torch.tensor([[1.0, 0.0], [0.0, -1.0]]), torch.tensor([3.0, -4.0])
     assert float(margin(w, Z)) == float(margin(w, Z, 2)) != float(margin(w, Z, 3))
+
+
+# ------------------------------------------- the curvature of a real model's default loss
+
+
+class _Product(nn.Module):
+    """``out = (X @ a)[:, None] * b``: a nonlinear model whose loss Hessian depends on X and y."""
+
+    def __init__(self, d: int, k: int):
+        super().__init__()
+        g = torch.Generator().manual_seed(4)
+        self.a = nn.Parameter(torch.randn(d, generator=g, dtype=torch.float64))
+        self.b = nn.Parameter(torch.randn(k, generator=g, dtype=torch.float64))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x @ self.a)[:, None] * self.b
+
+
+def _product_hessian(model: _Product, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+    """The Hessian of ``0.5 * mean((out - Y)**2)`` by autograd over ``[a, b]``, Y of out's shape."""
+    d = model.a.numel()
+
+    def loss(theta):
+        out = (X @ theta[:d])[:, None] * theta[d:]
+        return 0.5 * ((out - Y) ** 2).mean()
+
+    theta = torch.cat([model.a.detach(), model.b.detach()])
+    return torch.autograd.functional.hessian(loss, theta)
+
+
+@pytest.mark.parametrize("k, y_shape", [(1, "vector"), (1, "column"), (2, "matrix")])
+def test_default_loss_curvature_of_a_nonlinear_model_matches_autograd(k, y_shape):
+    """The default loss is ``0.5 * mean((f(X) - y)**2)``; a (n, 1) output meets a (n,) target
+    entry by entry (not broadcast to (n, n)), and the residual term makes the Hessian depend on y.
+
+    Catches: dropping X or y on the way to the loss, another constant or power in the squared
+    loss, a sum for the mean, or broadcasting the (n, 1) output against a (n,) target.
+    """
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    Y = torch.randn(6, k, generator=g, dtype=torch.float64) + 2.0
+    y = Y[:, 0] if y_shape == "vector" else Y
+    model = _Product(3, k)
+    H = _product_hessian(model, X, Y)
+    v = torch.randn(H.shape[0], generator=g, dtype=torch.float64)
+    assert torch.allclose(hvp(model, X, y, v), H @ v, atol=1e-10)
+    lam, Q = torch.linalg.eigh(H)
+    i = int(lam.abs().argmax())
+    # started at a perturbed top eigenvector, so that a few iterations converge
+    got = top_hessian_eigenvalue(model, X, y, init=Q[:, i] + 1e-3 * v, iters=200, tol=1e-12)
+    assert got.value == pytest.approx(float(lam[i]), rel=1e-6)
+    est = hessian_trace(model, X, y, samples=200, seed=1)
+    sd = math.sqrt(2 * float((H**2).sum() - (H.diag() ** 2).sum()) / 200)
+    assert abs(est - float(H.trace())) < 4 * sd
+
+
+def test_hvp_takes_v_of_another_dtype_to_the_parameters():
+    """``v`` as a list (float32 after conversion) against float64 parameters: cast, not an error."""
+    A = torch.diag(torch.tensor([2.0, -1.0], dtype=torch.float64))
+    X, y = torch.zeros(1, 2, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)
+    got = hvp(Point(torch.ones(2)), X, y, [1.0, 3.0], loss=_quadratic(A))
+    assert got.dtype == torch.float64 and got.tolist() == [2.0, -3.0]
+
+
+def test_hessian_trace_is_exact_for_a_diagonal_hessian_with_one_probe():
+    """``v^T H v = tr H`` for every Rademacher ``v`` when H is diagonal: one probe is exact."""
+    A = torch.diag(torch.tensor([3.0, -1.5, 0.25], dtype=torch.float64))
+    X, y = torch.zeros(1, 3, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)
+    assert hessian_trace(Point(torch.ones(3)), X, y, loss=_quadratic(A), samples=1) == 1.75
+
+
+def test_hessian_trace_seeds_and_defaults():
+    """A seed gives the same probes on every call (seed 0 by default, 100 probes); two seeds
+    give two estimates of a non-diagonal Hessian's trace."""
+    A = _rotated([2.0, -1.0, 0.5, 4.0], seed=5)
+    X, y = torch.zeros(1, 4, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)
+    model, loss = Point(torch.ones(4)), _quadratic(A)
+    default = hessian_trace(model, X, y, loss=loss)
+    assert default == hessian_trace(model, X, y, loss=loss, samples=100, seed=0)
+    assert default != hessian_trace(model, X, y, loss=loss, samples=101, seed=0)
+    assert default != hessian_trace(model, X, y, loss=loss, samples=100, seed=1)
+    again = hessian_trace(model, X, y, loss=loss, samples=7, seed=5)
+    assert again == hessian_trace(model, X, y, loss=loss, samples=7, seed=5)
+    gen = hessian_trace(model, X, y, loss=loss, samples=7, seed=torch.Generator().manual_seed(5))
+    assert gen == again
+
+
+def test_top_eigenvalue_seeds_and_defaults():
+    """The start vector comes from the seed (0 by default); by default at most 100 iterations,
+    stopping at a relative change of 1e-6."""
+    A = _rotated([1.0, 0.99, 0.5], seed=6)
+    zero = _top(A, iters=1)
+    assert torch.equal(zero.vector, _top(A, iters=1, seed=0).vector)
+    assert not torch.allclose(zero.vector, _top(A, iters=1, seed=1).vector)
+    gen = _top(A, iters=1, seed=torch.Generator().manual_seed(1)).vector
+    assert torch.equal(gen, _top(A, iters=1, seed=1).vector)
+    # eigenvalues 1 and 0.99: the quotient still moves by more than 1e-6 after 100 iterations
+    slow = _top(A)
+    assert slow.iterations == 100
+    # eigenvalues 1 and 0.5: converges to 1e-6 within a few tens of iterations, not at once
+    fast = _top(_rotated([1.0, 0.5, 0.1], seed=6))
+    assert 2 < fast.iterations < 100 and fast.value == pytest.approx(1.0, rel=1e-5)
+
+
+def test_top_eigenvalue_stationary_at_a_zero_quotient_stops():
+    """H = diag(1, -1) from (1, 1): the quotient is 0 at every step (v flips between (1, ±1));
+    a change of exactly 0 <= tol * 0 is convergence, so it stops at the second iteration."""
+    A = torch.diag(torch.tensor([1.0, -1.0], dtype=torch.float64))
+    got = _top(A, iters=50, init=torch.tensor([1.0, 1.0]))
+    assert got.value == 0.0 and got.iterations == 2
+
+
+def test_top_eigenvalue_of_a_zero_hessian_returns_the_unit_start_vector():
+    got = _top(torch.zeros(3, 3), init=torch.tensor([3.0, 0.0, 4.0]))
+    assert got.value == 0.0 and got.iterations == 1
+    assert got.vector.tolist() == pytest.approx([0.6, 0.0, 0.8])
+
+
+def test_curvature_errors_name_the_argument():
+    A = torch.eye(2, dtype=torch.float64)
+    X, y = torch.zeros(3, 2, dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
+    model, loss = Point(torch.ones(2)), _quadratic(A)
+    with pytest.raises(ValueError, match=r"^y must have 3 rows to match X, got shape \(2,\)$"):
+        hvp(model, X, y[:2], torch.ones(2), loss=loss)
+    with pytest.raises(ValueError, match=r"^v must have length 2 \(the trainable parameters\)"):
+        hvp(model, X, y, torch.ones(3), loss=loss)
+    with pytest.raises(ValueError, match=r"^init must have length 2, got 3$"):
+        top_hessian_eigenvalue(model, X, y, loss=loss, init=torch.ones(3))
+    with pytest.raises(ValueError, match=r"^init must have shape \(2,\), got shape \(1, 2\)$"):
+        top_hessian_eigenvalue(model, X, y, loss=loss, init=torch.ones(1, 2))
+    with pytest.raises(ValueError, match=r"^init must be finite"):
+        top_hessian_eigenvalue(model, X, y, loss=loss, init=torch.tensor([1.0, math.nan]))
+
+
+def test_top_frequency_share_refuses_at_100_machine_epsilons_of_non_constant_power():
+    """The embedding counts as constant when its non-constant power is at most 100 eps of its
+    power: a wave of relative power 99.5 eps is refused, one of 100.5 eps is measured."""
+    from dlt.measure.fourier import fourier_power
+
+    eps = torch.finfo(torch.float64).eps
+    j = torch.arange(8, dtype=torch.float64)
+    for a, lo, hi in ((2.1020e-7, 99, 100), (2.1127e-7, 100, 101)):
+        E = (1 + a * torch.cos(2 * math.pi * j / 8))[:, None]
+        P = fourier_power(E)
+        assert lo * eps < float(P[..., 1:].sum() / P.sum()) < hi * eps  # the set-up
+        if hi == 100:
+            with pytest.raises(ValueError, match=r"^embedding has no non-constant power"):
+                top_frequency_share(E, 1)
+        else:
+            assert float(top_frequency_share(E, 1)) == 1.0

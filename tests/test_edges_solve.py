@@ -1,6 +1,8 @@
 """Edges of the solvers' promises: closed forms by hand, scale invariances (Hypothesis,
 derandomized), rank-deficient and tall/wide designs, and the limits of the penalty."""
 
+import math
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -190,3 +192,121 @@ def test_batched_designs_accept_a_trailing_one_and_name_the_batched_shape():
         ValueError, match=r"^y must have shape \(2, 5\) to match X, got shape \(5,\)"
     ):
         ridge(Xb, yb[0], 0.1)
+
+
+def _fista_by_hand(b: float, lam: float, steps: int) -> list[float]:
+    """FISTA on the scalar problem ``min 0.125 w**2 - b w + lam |w|`` (curvature 1/4) with the
+    step 1 of a design whose other coordinate has curvature 1: the iterates for k = 1..steps.
+
+    ``v = z - (z / 4 - b)``, ``w_k = sign(v) max(|v| - lam, 0)``,
+    ``t_k = (1 + sqrt(1 + 4 t_{k-1}^2)) / 2`` from ``t_0 = 1``,
+    ``z_k = w_k + (t_{k-1} - 1) / t_k (w_k - w_{k-1})``.
+    """
+    w = z = 0.0
+    t = 1.0
+    out = []
+    for _ in range(steps):
+        v = z - (z / 4 - b)
+        w_new = math.copysign(max(abs(v) - lam, 0.0), v)
+        t_new = (1 + math.sqrt(1 + 4 * t * t)) / 2
+        z = w_new + (t - 1) / t_new * (w_new - w)
+        w, t = w_new, t_new
+        out.append(w)
+    return out
+
+
+def test_lasso_first_fista_iterates_by_hand():
+    """XᵀX/N = diag(1, 1/4): step 1/L = 1; the first coordinate is solved in one step, the second
+    follows the momentum recursion, checked iterate by iterate (n_iter = 1, 2, 3, 4).
+
+    Catches: another step size (the smallest eigenvalue, no 1/N), another momentum sequence or
+    coefficient, a soft-threshold at λ instead of λ/L, which all reach the same minimizer.
+    """
+    N = 4
+    X = torch.zeros(N, 2, dtype=torch.float64)
+    X[:, 0] = torch.tensor([1.0, 1.0, 1.0, 1.0])  # column norm² / N = 1
+    X[:, 1] = torch.tensor([0.5, -0.5, 0.5, -0.5])  # orthogonal to it, norm² / N = 1/4
+    y = torch.tensor([4.0, -1.5, 2.5, 0.0], dtype=torch.float64)
+    # Xᵀy/N = (5/4, 1): coordinate 1 -> soft(1.25, 0.1) = 1.15 at once; coordinate 2: b = 1
+    lam = 0.1
+    hand = _fista_by_hand(1.0, lam, 4)
+    for k in range(1, 5):
+        w = lasso(X[None], y[None], lam, n_iter=k)[0]
+        assert w.tolist() == pytest.approx([1.15, hand[k - 1]], abs=1e-12)
+    assert hand[2] != pytest.approx(hand[1] + 0.75 * (hand[1] - hand[0]))  # momentum matters
+
+
+def test_lasso_solves_each_problem_of_a_batch_as_if_alone():
+    """Problems of different scales in one batch: each has its own step 1/L_b."""
+    g = torch.Generator().manual_seed(3)
+    X = torch.randn(3, 10, 4, generator=g, dtype=torch.float64)
+    X = X * torch.tensor([1.0, 10.0, 0.1], dtype=torch.float64)[:, None, None]
+    y = torch.randn(3, 10, generator=g, dtype=torch.float64)
+    together = lasso(X, y, 0.05, n_iter=7)
+    for b in range(3):
+        alone = lasso(X[b : b + 1], y[b : b + 1], 0.05, n_iter=7)[0]
+        assert torch.allclose(together[b], alone, rtol=1e-12, atol=1e-14)
+
+
+def test_lasso_default_iterations_dtype_and_a_zero_design():
+    """500 iterations by default; float64 out of float32 in; a zero design gives zero, not NaN."""
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(1, 6, 5, generator=g)
+    X[..., 1] = X[..., 0] + 1e-3 * X[..., 2]  # ill-conditioned: FISTA still moving at 500
+    y = torch.randn(1, 6, generator=g)
+    w = lasso(X, y, 1e-4)
+    assert w.dtype == torch.float64
+    assert torch.equal(w, lasso(X, y, 1e-4, n_iter=500))
+    assert not torch.equal(w, lasso(X, y, 1e-4, n_iter=501))
+    zero = lasso(torch.zeros(2, 3, 2), torch.zeros(2, 3), 0.1, n_iter=3)
+    assert torch.equal(zero, torch.zeros(2, 2, dtype=torch.float64))
+
+
+def test_lasso_errors_name_the_argument():
+    with pytest.raises(ValueError, match=r"^y must have shape \(1, 3\) to match X, got \(1, 4\)$"):
+        lasso(torch.ones(1, 3, 2), torch.ones(1, 4), 0.1)
+    with pytest.raises(ValueError, match=r"^y must have shape \(1, 3\) to match X, got \(2, 3\)$"):
+        lasso(torch.ones(1, 3, 2), torch.ones(2, 3), 0.1)
+
+
+def test_ridge_path_at_zero_drops_a_singular_value_exactly_at_the_cut_off():
+    """At λ = 0 a singular value equal to the cut-off ``max(n, p) eps s_max`` counts as zero,
+    as in ``numpy.linalg.pinv`` (which keeps only ``s > rcond s_max``)."""
+    import numpy as np
+
+    eps = torch.finfo(torch.float64).eps
+    X = torch.diag(torch.tensor([1.0, 2 * eps], dtype=torch.float64))  # cut-off 2 eps exactly
+    y = torch.tensor([3.0, 1.0], dtype=torch.float64)
+    got = ridge_path(X, y, [0.0])[0]
+    want = np.linalg.pinv(X.numpy(), rcond=2 * eps) @ y.numpy()
+    assert got.tolist() == pytest.approx(want.tolist()) and got.tolist() == [3.0, 0.0]
+
+
+def test_default_cut_off_is_relative_to_the_top_singular_value_of_each_design():
+    """The default cut-off is ``max(n, p) eps s_max`` of each design of a batch: with s_max = 10
+    and n = p = 2 it is 20 eps, so 30 eps is kept and 10 eps dropped, in a batch of 5 trials
+    (more trials than rows or columns: the cut-off must not count them)."""
+    eps = torch.finfo(torch.float64).eps
+    keep = torch.diag(torch.tensor([10.0, 30 * eps], dtype=torch.float64))
+    drop = torch.diag(torch.tensor([10.0, 10 * eps], dtype=torch.float64))
+    X = torch.stack([keep, drop, keep, drop, keep])
+    y = torch.tensor([5.0, 3.0], dtype=torch.float64).expand(5, 2)
+    kept, dropped = [5.0 / 10.0, 3.0 / (30 * eps)], [0.5, 0.0]
+    want = torch.tensor([kept, dropped, kept, dropped, kept], dtype=torch.float64)
+    for got in (min_norm_interpolator(X, y), ridge(X, y, 0.0), ridge_path(X, y, [0.0])[:, 0]):
+        assert torch.allclose(got, want, rtol=1e-12, atol=0)
+
+
+def test_ridge_path_rows_at_zero_and_one_of_a_rank_deficient_design():
+    """λ = 0 is the minimum-norm interpolator (a zero singular value dropped, not inverted) and
+    λ = 1 is ridge at 1, on a design whose third column repeats the first."""
+    g = torch.Generator().manual_seed(4)
+    X = torch.randn(2, 4, 3, generator=g, dtype=torch.float64)
+    X[..., 2] = X[..., 0]
+    y = torch.randn(2, 4, generator=g, dtype=torch.float64)
+    path = ridge_path(X, y, [0.0, 1.0])
+    assert torch.allclose(path[:, 0], min_norm_interpolator(X, y), atol=1e-10)
+    assert torch.allclose(path[:, 1], ridge(X, y, 1.0), atol=1e-12)
+    assert torch.allclose(ridge(X, y, 1.0), ridge(X, y[..., None], 1.0), atol=0, rtol=0)
+    normal = torch.linalg.solve(X.mT @ X / 4 + torch.eye(3, dtype=X.dtype), X.mT @ y[..., None] / 4)
+    assert torch.allclose(ridge(X, y, 1.0), normal[..., 0], atol=1e-12)

@@ -209,3 +209,106 @@ def test_kl_inverse_iterations_by_hand():
     assert float(kl_inverse(0.0, 10.0, iters=2)) == 0.75
     with pytest.raises(ValueError, match=r"^iters must be"):
         kl_inverse(0.1, 0.1, iters=0)
+
+
+def test_gradient_noise_scales_by_hand_and_edges():
+    """B = 1 + (Σλm + σ²)Σλ^k / Σλ^{k+1} m with k = 1 (simple) and k = 2 (noise), by hand;
+    leading dimensions kept, the eigenvalues' dtype, zero second moments on some coordinates."""
+    from dlt.theory.noise_scales import gradient_noise_scales
+
+    lam = torch.tensor([2.0, 0.5], dtype=torch.float64)
+    s = gradient_noise_scales(lam, [1.0, 4.0], noise=1.0)
+    # Σλm + σ² = 2 + 2 + 1 = 5; Σλ = 2.5, Σλ²m = 4 + 1 = 5; Σλ² = 4.25, Σλ³m = 8 + 0.5 = 8.5
+    assert float(s.b_simple) == pytest.approx(1 + 5 * 2.5 / 5)
+    assert float(s.b_noise) == pytest.approx(1 + 5 * 4.25 / 8.5)
+    batch = gradient_noise_scales(
+        lam, torch.tensor([[[1.0, 4.0]], [[0.0, 1.0]]], dtype=torch.float32), noise=0.0
+    )
+    assert batch.b_simple.shape == (2, 1) and batch.b_simple.dtype == torch.float64
+    # second row: only λ = 0.5 carries error: 1 + 0.5 * 2.5 / 0.25 and 1 + 0.5 * 4.25 / 0.125
+    assert batch.b_simple[1, 0].item() == pytest.approx(6.0)
+    assert batch.b_noise[1, 0].item() == pytest.approx(18.0)
+    assert batch.b_simple[0, 0].item() == pytest.approx(1 + 4 * 2.5 / 5)
+
+
+def test_gradient_noise_scales_errors_name_the_argument():
+    from dlt.theory.noise_scales import gradient_noise_scales
+
+    with pytest.raises(ValueError, match=r"^eigenvalues must be > 0$"):
+        gradient_noise_scales([1.0, 0.0], [1.0, 1.0], noise=0.1)
+    with pytest.raises(
+        ValueError, match=r"^second_moments must have shape \(\.\.\., 2\), got \(3,\)$"
+    ):
+        gradient_noise_scales([1.0, 0.5], [1.0, 1.0, 1.0], noise=0.1)
+    with pytest.raises(ValueError, match=r"^second_moments must be >= 0 and not all zero$"):
+        gradient_noise_scales([1.0, 0.5], [-1.0, 3.0], noise=0.1)
+    with pytest.raises(ValueError, match=r"^second_moments must be >= 0 and not all zero$"):
+        gradient_noise_scales([1.0, 0.5], [[1.0, 1.0], [0.0, 0.0]], noise=0.1)
+
+
+def test_kl_inverse_keeps_an_answer_exactly_on_the_budget():
+    """``kl(0, 1/2) = log 2``: with ``c = kl(0, 1/2)`` the largest p with ``kl <= c`` is 1/2
+    itself, the first midpoint of the bisection (a strict ``<`` would return the float below)."""
+    c = kl(0.0, 0.5)
+    assert float(kl_inverse(0.0, c)) == 0.5
+    assert float(kl_inverse(torch.tensor(0.0, dtype=torch.float64), c)) == 0.5
+
+
+def test_kl_inverse_default_iterations_show_near_zero():
+    """The bisection keeps the last midpoint within the budget; for an answer between 2^-101
+    and 2^-100 the first 100 midpoints (2^-1 ... 2^-100) all exceed it, so the default of 100
+    iterations returns q = 0 and one more iteration returns 2^-101."""
+    c = 1.5 * 2.0**-101  # kl(0, p) = -log(1 - p) ~ p: the answer is about 1.5 * 2^-101
+    got = float(kl_inverse(0.0, c))
+    assert got == float(kl_inverse(0.0, c, iters=100)) == 0.0
+    assert float(kl_inverse(0.0, c, iters=101)) == 2.0**-101
+
+
+def test_gradient_noise_scales_take_the_eigenvalues_dtype_and_any_magnitude():
+    """Second moments are cast to the eigenvalues' dtype (float64 moments, float32 eigenvalues:
+    float32 out); one eigen-direction gives B = 2 at any scale, here λ = 1e30 with m = 1e-300,
+    where m / λ would underflow to zero but the error λ m = 1e-270 is a positive number."""
+    from dlt.theory.noise_scales import gradient_noise_scales
+
+    s = gradient_noise_scales([2.0, 0.5], torch.tensor([1.0, 4.0], dtype=torch.float64), noise=1.0)
+    assert s.b_simple.dtype == s.b_noise.dtype == torch.float32
+    assert float(s.b_simple) == pytest.approx(1 + 5 * 2.5 / 5)
+    lam = torch.tensor([1e30], dtype=torch.float64)
+    one = gradient_noise_scales(lam, torch.tensor([1e-300], dtype=torch.float64), noise=0.0)
+    assert float(one.b_simple) == pytest.approx(2.0) and float(one.b_noise) == pytest.approx(2.0)
+
+
+def test_kl_inverse_names_q_outside_the_unit_interval():
+    with pytest.raises(
+        ValueError, match=r"^q must lie in \[0, 1\], got values from -0\.5 to 1\.5$"
+    ):
+        kl_inverse(torch.tensor([-0.5, 1.5]), 0.1)
+
+
+def test_stability_edges_by_hand():
+    """A kernel whose top eigenvalue lies below 1 (2 n / λ = 8 at n = 2, λ = 1/2), a wide G
+    (more columns than rows: λ_max of G Gᵀ / n) whose GD threshold is 2 / λ_max, the default
+    rtol of 1e-6, and the errors of each function with their exact messages."""
+    from dlt.theory.stability import kernel_stable_lr
+
+    assert kernel_stable_lr(0.5 * torch.eye(2), 1.0) == pytest.approx(8.0)
+    assert kernel_stable_lr(0.5 * torch.eye(2)) == pytest.approx(4.0)
+    g = torch.Generator().manual_seed(3)
+    G = torch.randn(3, 5, generator=g, dtype=torch.float64)
+    top = float(torch.linalg.eigvalsh(G @ G.T / 3)[-1])
+    assert stability_thresholds(G).gd == pytest.approx(2 / top, rel=1e-12)
+    tall = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    default = stability_thresholds(tall)
+    assert default == stability_thresholds(tall, rtol=1e-6)
+    assert default.sgd != stability_thresholds(tall, rtol=1e-3).sgd
+    with pytest.raises(
+        ValueError, match=r"^theta must be a square \(n, n\) kernel matrix, got shape \(2, 3\)$"
+    ):
+        kernel_stable_lr(torch.ones(2, 3))
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match=rf"^fraction must be in \(0, 1\], got {bad}$"):
+            kernel_stable_lr(torch.eye(2), bad)
+    assert kernel_stable_lr(torch.eye(2), 1.0) == pytest.approx(4.0)
+    for fn in (lambda G: sgd_mean_square_rate(G, 1.0), stability_thresholds):
+        with pytest.raises(ValueError, match=r"^G must have a non-zero entry$"):
+            fn(torch.zeros(2, 3))

@@ -271,6 +271,7 @@ def test_the_progress_bar_counts_every_step(capsys, monkeypatch):
     fit(_model("sequential"), X, y, lr=0.01, steps=30, progress=True)
     err = capsys.readouterr().err
     assert re.search(r"(^|\r)training: ", err) and "/30" in err and "60/30" not in err
+    assert err.endswith("\r") and not err.endswith("\n")  # leave=False: erased when done
     monkeypatch.delenv("DLT_PROGRESS", raising=False)
     fit(_model("sequential"), X, y, lr=0.01, steps=30)  # live session, short run: no bar
     assert "training" not in capsys.readouterr().err
@@ -340,3 +341,236 @@ def test_minibatch_order_follows_the_seed():
         next(minibatch_indices(10, 5, seed=g)).tolist()
         == next(minibatch_indices(10, 5, seed=3)).tolist()
     )
+
+
+# ---------------------------------------------------------------- the losses by name
+
+
+def _softplus(x: float) -> float:
+    return math.log1p(math.exp(x))
+
+
+def test_losses_by_name_by_hand():
+    """Each named loss on a few numbers worked out by hand, at the shapes fit passes them.
+
+    Catches: a (n, 1) output broadcast against a (n,) target into an (n, n) table (mse,
+    logistic), another constant, power or reduction, a member's loss averaged instead of summed.
+    """
+    from dlt.train import LOSSES
+
+    mse, ce, logistic = LOSSES["mse"], LOSSES["cross_entropy"], LOSSES["logistic"]
+    col = torch.tensor([[1.0], [3.0]], dtype=torch.float64)
+    y = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    assert float(mse(col, y)) == pytest.approx(0.5 * (1 + 4) / 2)  # entry by entry
+    assert float(mse(col, y[:, None])) == pytest.approx(1.25)
+    two = torch.tensor([[1.0, -1.0], [0.0, 2.0]], dtype=torch.float64)
+    assert float(mse(two, torch.zeros(2, 2))) == pytest.approx(0.5 * 6 / 4)
+    assert float(mse(torch.tensor([2.0, 0.0]), torch.tensor([0.0, 0.0]))) == pytest.approx(1.0)
+    # cross-entropy of integer labels given as floats: -log softmax
+    logits = torch.tensor([[0.0, math.log(3.0)], [math.log(4.0), 0.0]], dtype=torch.float64)
+    labels = torch.tensor([1.0, 1.0])
+    want = (-math.log(3 / 4) - math.log(1 / 5)) / 2
+    assert float(ce(logits, labels)) == pytest.approx(want)
+    # logistic of ±1 labels: mean softplus(-y f), a (n, 1) output taken entry by entry
+    out = torch.tensor([[1.0], [-2.0]], dtype=torch.float64)
+    pm = torch.tensor([1.0, 1.0], dtype=torch.float64)
+    assert float(logistic(out, pm)) == pytest.approx((_softplus(-1.0) + _softplus(2.0)) / 2)
+    assert float(logistic(out[:, 0], -pm)) == pytest.approx((_softplus(1.0) + _softplus(-2.0)) / 2)
+
+
+def test_ensemble_losses_sum_each_members_mean_loss():
+    from dlt.train import LOSSES, ensemble_logistic
+
+    ens = LOSSES["ensemble_cross_entropy"]
+    logits = torch.tensor([[[0.0, math.log(3.0)], [math.log(4.0), 0.0]],
+                           [[0.0, 0.0], [0.0, math.log(2.0)]]], dtype=torch.float64)  # fmt: skip
+    labels = torch.tensor([1.0, 0.0])  # shared by the members
+    first = (-math.log(3 / 4) - math.log(4 / 5)) / 2
+    second = (-math.log(1 / 2) - math.log(1 / 3)) / 2
+    assert float(ens(logits, labels)) == pytest.approx(first + second)
+    with pytest.raises(ValueError, match=r"^ensemble_cross_entropy needs outputs \(members, n, "
+                       r"classes\), got \(2, 2\)$"):  # fmt: skip
+        ens(logits[0], labels)
+    assert LOSSES["ensemble_logistic"] is ensemble_logistic
+    out = torch.tensor([[1.0, 0.0, -1.0], [2.0, 0.5, 0.0]], dtype=torch.float64)  # (n, M)
+    y = torch.tensor([1.0, -1.0], dtype=torch.float64)  # shared
+    want = sum(_softplus(-y[i] * out[i, m]) for i in range(2) for m in range(3)) / 2
+    assert float(ensemble_logistic(out, y)) == pytest.approx(float(want))
+    per = torch.tensor([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]], dtype=torch.float64)
+    want = sum(_softplus(-per[i, m] * out[i, m]) for i in range(2) for m in range(3)) / 2
+    assert float(ensemble_logistic(out, per)) == pytest.approx(float(want))
+    with pytest.raises(ValueError, match=r"^out must be \(n, members\), got shape \(4,\)$"):
+        ensemble_logistic(torch.zeros(4), torch.ones(4))
+    with pytest.raises(ValueError, match=r"^y must have shape \(4, 2\) or \(4,\), got \(4, 3\)$"):
+        ensemble_logistic(torch.zeros(4, 2), torch.ones(4, 3))
+    with pytest.raises(ValueError, match=r"^y must have shape \(4, 2\) or \(4,\), got \(2,\)$"):
+        ensemble_logistic(torch.zeros(4, 2), torch.ones(2))
+
+
+def test_optimizers_by_name():
+    from dlt.train import OPTIMIZERS
+
+    assert OPTIMIZERS == {"sgd": torch.optim.SGD, "adam": torch.optim.Adam,
+                          "adamw": torch.optim.AdamW}  # fmt: skip
+
+
+# ------------------------------------------- batch_size at the data's size, untouched parameters
+
+
+def test_a_batch_as_large_as_the_data_trains_full_batch():
+    """``batch_size >= n`` is the full batch: the same steps, bit for bit, as ``batch_size=None``
+    (a one-batch epoch would sum the samples in a permuted order and round differently)."""
+    g = torch.Generator().manual_seed(2)
+    X, y = torch.randn(7, 3, generator=g), torch.randn(7, generator=g)
+    weights = []
+    for bs in (None, 7, 8):
+        model = nn.Linear(3, 1)
+        with torch.no_grad():
+            model.weight.copy_(torch.tensor([[0.3, -0.2, 0.1]]))
+            model.bias.fill_(0.05)
+        fit(model, X, y, lr=0.3, steps=5, batch_size=bs, progress=False)
+        weights.append(torch.cat([model.weight.detach().ravel(), model.bias.detach()]))
+    assert torch.equal(weights[0], weights[1]) and torch.equal(weights[0], weights[2])
+
+
+class _BiasOnFirstCall(nn.Module):
+    """``x @ w``, plus ``b`` at the first call only: after it the loss no longer reaches ``b``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor([0.5, -0.5]))
+        self.b = nn.Parameter(torch.zeros(1))
+        self.calls = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        out = x @ self.w
+        return out + self.b if self.calls == 1 else out
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_a_parameter_the_loss_does_not_reach_is_left_alone(optimizer):
+    """A step whose loss does not reach a parameter leaves it where it is: its gradient is
+    None, not zero, so neither Adam's momentum nor weight decay moves it."""
+    X = torch.tensor([[1.0, 2.0], [0.0, 1.0]])
+    y = torch.tensor([1.0, 0.0])
+    model = _BiasOnFirstCall()
+    fit(model, X, y, optimizer=optimizer, lr=0.1, steps=1, weight_decay=0.5, progress=False)
+    after_one = model.b.detach().clone()
+    assert float(after_one) != 0.0
+    model = _BiasOnFirstCall()
+    fit(model, X, y, optimizer=optimizer, lr=0.1, steps=4, weight_decay=0.5, progress=False)
+    assert model.calls >= 4 and torch.equal(model.b.detach(), after_one)
+
+
+def test_losses_at_shapes_whose_sizes_all_differ():
+    """Members, samples and classes of different sizes (2, 3, 4), and ±1 labels of both signs
+    against an (n, 1) output: a size read from the wrong axis, or an (n, 1) output broadcast
+    against (n,) labels into an (n, n) table, changes the value."""
+    from dlt.train import LOSSES
+
+    g = torch.Generator().manual_seed(7)
+    out = torch.randn(2, 3, 4, generator=g, dtype=torch.float64)
+    labels = torch.tensor([3.0, 0.0, 2.0])
+    want = 0.0
+    for m in range(2):
+        for i in range(3):
+            row = out[m, i].tolist()
+            lse = math.log(sum(math.exp(v) for v in row))
+            want += (lse - row[int(labels[i])]) / 3
+    assert float(LOSSES["ensemble_cross_entropy"](out, labels)) == pytest.approx(want)
+    col = torch.tensor([[1.0], [-2.0], [0.5]], dtype=torch.float64)
+    pm = torch.tensor([1.0, -1.0, -1.0], dtype=torch.float64)
+    want = (_softplus(-1.0) + _softplus(-2.0) + _softplus(0.5)) / 3
+    assert float(LOSSES["logistic"](col, pm)) == pytest.approx(want)
+
+
+def test_the_progress_bar_ends_at_the_number_of_steps(monkeypatch):
+    """The bar advances by one per step: at close it shows steps/steps (tqdm only redraws every
+    0.1 s, so a short run's printed text may never show an overcount; its counter does)."""
+    import tqdm.auto
+
+    counts = []
+
+    class Recording(tqdm.auto.tqdm):
+        def close(self):
+            counts.append((self.n, self.total))
+            super().close()
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recording)
+    X, y = _data()
+    fit(_model("sequential"), X, y, lr=0.01, steps=30, progress=True)
+    fit(_model("sequential"), X, y, lr=0.01, steps=7, batch_size=2, progress=True)
+    assert set(counts) == {(30, 30), (7, 7)}  # close may run twice (again from __del__)
+
+
+# ------------------------------------------------- learning-rate schedules and model-aware losses
+
+
+def _sgd_by_hand(X, y, w, rates):
+    """Full-batch SGD on ``0.5 mean((X w - y)^2)`` with the rate ``rates[t]`` at step t."""
+    for rate in rates:
+        w = w - rate * X.T @ (X @ w - y) / X.shape[0]
+    return w
+
+
+def _linear64(w0):
+    model = nn.Linear(3, 1, bias=False, dtype=torch.float64)
+    with torch.no_grad():
+        model.weight.copy_(w0[None])
+    return model
+
+
+@pytest.mark.parametrize("steps", [1, 4])
+def test_cosine_and_callable_schedules_step_by_step_by_hand(steps):
+    """Step t uses lr * 0.5 (1 + cos(pi t / steps)) (cosine) or lr * schedule(t) (a callable),
+    t = 0 .. steps - 1, on the optimizer's own rate."""
+    g = torch.Generator().manual_seed(8)
+    X = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    y = torch.randn(6, generator=g, dtype=torch.float64)
+    w0 = torch.tensor([0.2, -0.1, 0.3], dtype=torch.float64)
+    lr = 0.3
+    cosine = [lr * 0.5 * (1 + math.cos(math.pi * t / steps)) for t in range(steps)]
+    model = _linear64(w0)
+    fit(model, X, y, lr=lr, steps=steps, lr_schedule="cosine", progress=False)
+    assert torch.allclose(model.weight[0].detach(), _sgd_by_hand(X, y, w0, cosine), atol=1e-13)
+    model = _linear64(w0)
+    fit(model, X, y, lr=lr, steps=steps, lr_schedule=lambda t: 1 / (t + 2), progress=False)
+    want = _sgd_by_hand(X, y, w0, [lr / (t + 2) for t in range(steps)])
+    assert torch.allclose(model.weight[0].detach(), want, atol=1e-13)
+
+
+def test_schedule_errors_name_the_argument():
+    X, y = torch.zeros(3, 2), torch.zeros(3)
+    with pytest.raises(ValueError, match=r"^lr_schedule must be one of \['cosine'\], got 'cos'$"):
+        fit(nn.Linear(2, 1), X, y, steps=1, lr_schedule="cos")
+    with pytest.raises(
+        TypeError, match=r"^lr_schedule must be 'cosine', a callable or None, got 3$"
+    ):
+        fit(nn.Linear(2, 1), X, y, steps=1, lr_schedule=3)
+    with pytest.raises(TypeError, match=r"^loss must be a name of \['cross_entropy', .*got 3$"):
+        fit(nn.Linear(2, 1), X, y, steps=1, loss=3)
+
+
+def test_a_loss_that_takes_the_model_gets_the_batch_and_the_step():
+    """A loss with ``takes_model = True`` is called as ``loss(model, X_batch, y_batch, step)``:
+    each step on its minibatch, each record on all of X, and trains as the plain loss does."""
+    g = torch.Generator().manual_seed(9)
+    X = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    y = torch.randn(6, generator=g, dtype=torch.float64)
+    w0 = torch.tensor([0.2, -0.1, 0.3], dtype=torch.float64)
+    calls = []
+
+    def loss(model, xb, yb, step):
+        calls.append((step, xb.shape[0], yb.shape[0]))
+        return 0.5 * ((model(xb)[:, 0] - yb) ** 2).mean()
+
+    loss.takes_model = True
+    aware, plain = _linear64(w0), _linear64(w0)
+    h = fit(aware, X, y, loss=loss, steps=3, batch_size=2, record_every=1, seed=1)
+    fit(plain, X, y, steps=3, batch_size=2, record_every=1, seed=1)
+    assert torch.equal(aware.weight, plain.weight) and h.step == [0, 1, 2, 3]
+    assert calls[:6] == [(0, 2, 2), (0, 6, 6), (1, 2, 2), (1, 6, 6), (2, 2, 2), (2, 6, 6)]
+    calls.clear()
+    fit(_linear64(w0), X, y, loss=loss, steps=0)
+    assert calls == [(0, 6, 6)]  # no step taken: the record of the start is step 0
