@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import math
 import platform
+import shlex
 import sys
 import time
 from dataclasses import dataclass
@@ -162,7 +163,7 @@ def main() -> None:
         lines.append(f"| min-max | {span} | {min(tok):.3f}-{max(tok):.3f} |")
         print("\n".join(lines[-len(args.seeds) - 6 :]), flush=True)
     total = time.process_time() - start
-    cmd = " ".join(["python benchmarks/length_generalization_runs.py", *sys.argv[1:]])
+    cmd = shlex.join(["python", "benchmarks/length_generalization_runs.py", *sys.argv[1:]])
     head = [
         "# Length generalization runs (chapter 18, not checked by the chapter)",
         "",
