@@ -2,14 +2,14 @@
 
 The Boolean cube and its parities (``dlt.data.boolean``); Walsh-Fourier coefficients,
 influences, the min-degree interpolator and the product kernel's unseen error
-(``dlt.theory.boolean``); sequence tasks split by length (``dlt.data.sequences``); a small
-causal transformer with a choice of positional scheme (``dlt.nets.transformer``); its
-next-token loss and fresh batches (``dlt.train.sequence``); exact-match and per-token
+(``dlt.theory.boolean``); sequence tasks split by length, copying and multi-digit addition
+(``dlt.data.sequences``); a small causal transformer with a choice of positional scheme
+(``dlt.nets.transformer``); its next-token loss and fresh batches (``dlt.train.sequence``); exact-match and per-token
 accuracy (``dlt.measure.sequences``).
 """
 
 from .data.boolean import boolean_cube, parity, subset_index
-from .data.sequences import IGNORE, SequenceTask, copy_task
+from .data.sequences import ADDITION_FORMATS, IGNORE, SequenceTask, addition_task, copy_task
 from .measure.sequences import SequenceAccuracy, sequence_accuracy
 from .nets.transformer import POSITIONAL, CausalTransformer
 from .theory.boolean import (
@@ -38,6 +38,8 @@ __all__ = [
     "IGNORE",
     "SequenceTask",
     "copy_task",
+    "ADDITION_FORMATS",
+    "addition_task",
     "POSITIONAL",
     "CausalTransformer",
     "sequence_cross_entropy",

@@ -1342,6 +1342,12 @@ CASES.update(
             (),
             "none",
         ),
+        "dlt.data.sequences.addition_task": Case(
+            dlt.length_generalization.addition_task,
+            lambda: dict(n=3, min_length=1, max_length=4, output_format="reversed", seed=1),
+            (),
+            "none",
+        ),
         "dlt.data.sequences.SequenceTask": Case(
             dlt.length_generalization.SequenceTask,
             lambda: dict(
