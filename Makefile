@@ -44,10 +44,10 @@ $(STAMP): pyproject.toml constraints/cpu.txt
 ## make test: lint, unit tests and doctests, every chapter executed once and compared, the book built
 test: install
 	@start=$$(date +%s); \
-	$(MAKE) lint && \
+	$(MAKE) -o $(STAMP) lint && \
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider -m "not pdf" && \
-	$(MAKE) book-check && \
-	if command -v chromium >/dev/null 2>&1; then $(MAKE) browser-test; \
+	$(MAKE) -o $(STAMP) book-check && \
+	if command -v chromium >/dev/null 2>&1; then $(MAKE) -o $(STAMP) browser-test; \
 	else echo "chromium is not on PATH: browser test skipped (.ci/run installs it; or apt-get install chromium)"; fi && \
 	echo "make test finished in $$(( $$(date +%s) - start )) s"
 
@@ -57,7 +57,7 @@ lint: install
 	$(BIN)/ruff format --check dlt tests benchmarks conftest.py tools _ext
 	$(BIN)/mypy dlt
 	$(BIN)/pre-commit validate-config .pre-commit-config.yaml
-	$(MAKE) lint-workflows
+	$(MAKE) -o $(STAMP) lint-workflows  # the install is done: -o is not passed down to a sub-make
 
 ## make lint-workflows: the GitHub Actions workflows against GitHub's workflow schema (offline, check-jsonschema),
 ## with zizmor (unsafe patterns; .github/zizmor.yml documents what is accepted) and with actionlint 1.7.7. PyPI's
