@@ -1,7 +1,7 @@
 r"""Sequence tasks with a known algorithm, split by length: copying and multi-digit addition.
 
 A task returns token sequences for next-token prediction: ``tokens`` are the model's
-inputs, ``targets`` the next tokens, with :data:`IGNORE` (-100, the ``ignore_index`` of
+inputs, ``targets`` the next tokens, with ``IGNORE`` (-100, the ``ignore_index`` of
 :func:`torch.nn.functional.cross_entropy`) wherever the answer is not scored and on the
 padding. Sequences of several lengths in one batch are padded on the right with the task's
 pad token; a causal model's outputs at the scored positions do not depend on it.
@@ -28,7 +28,7 @@ IGNORE = -100
 class SequenceTask(NamedTuple):
     """Token sequences, their scored next tokens and their lengths.
 
-    ``tokens`` and ``targets`` are int64 of shape (n, T); ``targets`` holds :data:`IGNORE`
+    ``tokens`` and ``targets`` are int64 of shape (n, T); ``targets`` holds ``IGNORE``
     where nothing is scored; ``lengths`` (n,) is each sequence's problem size (the number of
     tokens to copy); ``vocab`` the number of token ids (padding included).
 

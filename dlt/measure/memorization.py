@@ -46,7 +46,7 @@ def memorization_fraction(
     training point (:math:`d_1 = 0`) is memorized, a repeated training point included
     (:math:`d_1 = d_2 = 0`); a sample equidistant from two training points is not. A sampler
     that generalizes scores :math:`\rho^k` in :math:`k` dimensions
-    (:func:`dlt.theory.denoising.memorization_baseline`), one that copies scores 1.
+    (:func:`dlt.diffusion.memorization_baseline`), one that copies scores 1.
 
     Parameters
     ----------

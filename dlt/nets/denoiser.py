@@ -2,7 +2,7 @@ r"""A small denoiser network with the EDM preconditioning, ``n_models`` members 
 
 :class:`EDMDenoiser` is the network of :mod:`dlt.diffusion`: an MLP :math:`F` on the scaled
 input and a Fourier embedding of the noise level, wrapped in the preconditioning of Karras
-et al. (2022) (:func:`dlt.theory.denoising.edm_scalings`). Its members train side by side
+et al. (2022) (:func:`dlt.diffusion.edm_scalings`). Its members train side by side
 with batched matrix products, each on its own training set.
 """
 
@@ -30,7 +30,7 @@ class EDMDenoiser(nn.Module):
         \qquad c_{\mathrm{noise}} = \tfrac14 \ln\sigma,
 
     with ``depth`` hidden layers of width ``width`` and :math:`d` outputs; the coefficients
-    are those of :func:`dlt.theory.denoising.edm_scalings`. Weights start
+    are those of :func:`dlt.diffusion.edm_scalings`. Weights start
     :math:`\mathcal N(0, 1/\mathrm{fan\_in})`, the last layer scaled by 0.1, biases zero.
 
     Parameters

@@ -97,8 +97,8 @@ def iterative_magnitude_pruning(
 
     Frankle and Carbin's procedure: store the initialization :math:`\theta_0`; round 0 trains
     the dense network; each later round removes the fraction :math:`p` of the surviving
-    weights of smallest magnitude in the trained network (:func:`dlt.prune.prune_by_magnitude`),
-    rewinds the survivors to :math:`\theta_0` (:func:`dlt.prune.rewind`) and trains again,
+    weights of smallest magnitude in the trained network (:func:`dlt.lottery.prune_by_magnitude`),
+    rewinds the survivors to :math:`\theta_0` (:func:`dlt.lottery.rewind`) and trains again,
     so that after :math:`r` rounds a density :math:`(1 - p)^r` remains. The
     pruned weights are held at zero by a :class:`dlt.prune.MaskedModel` through
     :func:`dlt.train.fit`, which minimizes the sum of the members' mean cross-entropies.

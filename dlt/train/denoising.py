@@ -28,7 +28,7 @@ class DenoisingLoss:
     :math:`\|F(c_{\mathrm{in}} x, \sigma) - (x_0 - c_{\mathrm{skip}} x)/c_{\mathrm{out}}\|^2`,
     a regression with targets of unit variance (Karras et al. 2022, eq. 8). Its minimizer
     over all functions, on a finite training set, is
-    :func:`dlt.theory.denoising.optimal_denoiser`.
+    :func:`dlt.diffusion.optimal_denoiser`.
 
     Called by :func:`dlt.train.fit` (``takes_model = True``) as ``loss(model, x0, y, step)``
     with clean points ``x0`` of shape (B, d) (the same for every member) or (B, n_models, d)

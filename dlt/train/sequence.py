@@ -27,7 +27,7 @@ def sequence_cross_entropy(out: torch.Tensor, targets: torch.Tensor) -> torch.Te
     out : Tensor of shape (n_models, n, T, vocab)
         Logits (:class:`dlt.nets.transformer.CausalTransformer`).
     targets : Tensor of shape (n, T), int64
-        Next tokens, ``-100`` where unscored (:func:`dlt.data.sequences.copy_task`).
+        Next tokens, ``-100`` where unscored (:func:`dlt.length_generalization.copy_task`).
 
     Returns
     -------
@@ -61,7 +61,7 @@ class FreshBatchLoss:
     Parameters
     ----------
     task : callable ``(n, length, seed=...) -> SequenceTask``
-        E.g. :func:`dlt.data.sequences.copy_task`.
+        E.g. :func:`dlt.length_generalization.copy_task`.
     batch_size : int
     min_length, max_length : int
         The training lengths.
