@@ -162,6 +162,22 @@ def _verdict(row: Mapping[str, Any] | None) -> tuple[str, str]:
     return f"{mark} {value}" if value is not None else mark, "0" if row.get("passed") else "1"
 
 
+def _short_verdict(row: Mapping[str, Any] | None) -> str:
+    """A run's verdict in at most 12 characters: ``✔ 0.911`` held, ``✘ 0.9`` failed, ``-`` absent
+    (a slope shows its number: the claim's line says that it is one)."""
+    if row is None:
+        return "-"
+    value = row.get("measured") if row.get("measured") is not None else row.get("value")
+    mark = "✔" if row.get("passed") else "✘"
+    text = str(value).removeprefix("slope ") if value is not None else ""
+    return _clip(f"{mark} {text}".rstrip(), 12)
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, the cut marked by an ellipsis."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _expected(row: Mapping[str, Any]) -> str:
     if row.get("expected") is not None:
         return str(row["expected"])
@@ -246,8 +262,12 @@ class RegisterTable:
     >>> t = RegisterTable([row], {"GPU": []})
     >>> 'href="03_ntk.html#claim-03-ntk-slope"' in t._repr_html_()
     True
-    >>> print(t.text().splitlines()[0])
-    03_ntk  slope  ✔ confirmed  -0.5  < -0.4  GPU: -
+    >>> print(t.text())
+    GPU: no run recorded
+    claim, measured, expected
+    Part II. Infinite width
+     03_ntk
+      ✔ slope                      -0.5        < -0.4
     """
 
     def __init__(
@@ -308,20 +328,35 @@ class RegisterTable:
         )
 
     def text(self) -> str:
-        """One line per claim: chapter, id, kind, measured, expected, the other runs."""
-        lines = []
+        """The table as the PDF prints it: by part and chapter, one line of at most 78
+        characters per claim (its mark, id, measured value, expected band, and its verdict in
+        each other run that has rows; a run without rows is named once at the top)."""
+        parts = {c.slug: c.part for c in CHAPTERS}
+        live = {name: run for name, run in self.runs.items() if run}
+        cols = "  ".join(f"{i + 1}: {name}" for i, name in enumerate(live))
+        lines = [f"{name}: no run recorded" for name, run in self.runs.items() if not run]
+        lines.append("claim, measured, expected" + (f"; other runs ({cols})" if cols else ""))
+        part = chapter = None
         for r in self.rows:
-            chapter, cid = str(r["chapter"]), str(r["id"])
+            ch, cid = str(r["chapter"]), str(r["id"])
+            if parts.get(ch, "") != part:
+                part = parts.get(ch, "")
+                lines.append(part)
+            if ch != chapter:
+                chapter = ch
+                lines.append(f" {ch}")
             measured = r.get("measured") if r.get("measured") is not None else r.get("value")
             kind = str(r.get("kind"))
-            extra = "  ".join(
-                f"{name}: {_verdict(run.get((chapter, cid)))[0] or '-'}"
-                for name, run in self.runs.items()
+            mark = _KIND_MARK.get(kind, kind).split(" ")[0]
+            other = " ".join(
+                f"{i + 1}:{_short_verdict(run.get((ch, cid)))}"
+                for i, run in enumerate(live.values())
             )
-            lines.append(
-                f"{chapter}  {cid}  {_KIND_MARK.get(kind, kind).split(' ')[0]} {kind}  "
-                f"{measured}  {_expected(r)}  {extra}".rstrip()
+            line = (
+                f"  {mark} {_clip(cid, 26):26s} {_clip(str(measured), 11):11s} "
+                f"{_clip(_expected(r), 13):13s} {other}"
             )
+            lines.append(line.rstrip())
         return "\n".join(lines)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
