@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .register_html import _HEAD, _SCRIPT
 from .registry import CHAPTERS, PARTS
 
 __all__ = [
@@ -190,56 +191,6 @@ def _expected(row: Mapping[str, Any]) -> str:
         if "low" in band:
             return f"[{band['low']}, {band['high']}]"
     return "" if band is None else str(band)
-
-
-_SCRIPT = """<script>
-(function () {
-  var root = document.currentScript.previousElementSibling;
-  var box = root.querySelector("input.dlt-register-filter");
-  var table = root.querySelector("table");
-  var count = root.querySelector(".dlt-register-count");
-  function filter() {
-    var q = box.value.toLowerCase(), shown = 0;
-    table.querySelectorAll("tbody tr.dlt-claim").forEach(function (tr) {
-      var ok = !q || tr.textContent.toLowerCase().indexOf(q) >= 0;
-      tr.style.display = ok ? "" : "none"; if (ok) shown++;
-    });
-    table.querySelectorAll("tbody tr.dlt-part").forEach(function (tr) {
-      tr.style.display = q ? "none" : "";
-    });
-    count.textContent = shown + " of " + table.querySelectorAll("tr.dlt-claim").length + " claims";
-  }
-  box.addEventListener("input", filter);
-  table.querySelectorAll("thead th").forEach(function (th, col) {
-    th.addEventListener("click", function () {
-      var body = table.querySelector("tbody");
-      var rows = Array.prototype.slice.call(body.querySelectorAll("tr.dlt-claim"));
-      var up = th.getAttribute("aria-sort") !== "ascending";
-      table.querySelectorAll("thead th").forEach(function (h) { h.removeAttribute("aria-sort"); });
-      th.setAttribute("aria-sort", up ? "ascending" : "descending");
-      rows.sort(function (a, b) {
-        var x = a.children[col].dataset.sort || a.children[col].textContent;
-        var y = b.children[col].dataset.sort || b.children[col].textContent;
-        var c = x.localeCompare(y, undefined, {numeric: true});
-        return up ? c : -c;
-      });
-      body.querySelectorAll("tr.dlt-part").forEach(function (tr) { tr.style.display = "none"; });
-      rows.forEach(function (tr) { body.appendChild(tr); });
-    });
-  });
-  filter();
-})();
-</script>"""
-
-_HEAD = (
-    "chapter",
-    "claim",
-    "statement",
-    "measured",
-    "expected",
-    "kind",
-    "rejects",
-)
 
 
 class RegisterTable:
