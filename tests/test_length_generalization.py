@@ -276,3 +276,74 @@ def test_fresh_batch_loss_is_seeded_per_step():
     assert not torch.equal(a, loss(net, None, None, 8))
     with pytest.raises(ValueError, match="max_length"):
         FreshBatchLoss(copy_task, 4, 3, 2)
+
+
+def _member(mixed, m):
+    """The one-member network of member ``m``'s scheme and window, with its parameters."""
+    net = CausalTransformer(
+        mixed.vocab, d_model=mixed.d_model, n_heads=mixed.n_heads, n_layers=mixed.n_layers,
+        positional=mixed.schemes[m], window=mixed.windows[m], max_len=mixed.max_len,
+        dtype=mixed.embedding.dtype,
+    )  # fmt: skip
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            q = getattr(mixed, name)
+            member_dim = 1 if q.ndim == p.ndim and q.shape[0] == mixed.n_layers and name not in (
+                "embedding", "position", "head", "lnf_w", "lnf_b"
+            ) else 0  # fmt: skip
+            q = q.narrow(member_dim, m, 1)
+            if name == "rel_bias":
+                q = q[..., : mixed.windows[m] + 1]
+            p.copy_(q)
+    return net
+
+
+def test_a_mixed_ensemble_is_each_scheme_alone():
+    """Each member of a mixed ensemble is, output for output and gradient for gradient, the
+    network its scheme and window build alone (rejects a member that leaks another member's
+    positions or biases, or clips its offsets at another member's window)."""
+    schemes = ("absolute", "sinusoidal", "alibi", "none", "relative", "relative")
+    mixed = CausalTransformer(
+        12, d_model=16, n_heads=2, n_layers=2, positional=schemes, window=(2, 2, 2, 2, 1, 4),
+        seed=3, dtype=f64,
+    )  # fmt: skip
+    assert mixed.n_models == 6 and mixed.positional == schemes and mixed.window == 4
+    with torch.no_grad():  # relative biases that differ per bucket, so the clipping shows
+        mixed.rel_bias.normal_(generator=torch.Generator().manual_seed(1))
+    x = torch.randint(0, 12, (3, 11), generator=torch.Generator().manual_seed(0))
+    out = mixed(x)
+    out.pow(2).sum().backward()
+    for m in range(6):
+        alone = _member(mixed, m)
+        ref = alone(x)
+        assert torch.allclose(out[m], ref[0], atol=1e-12), schemes[m]
+        ref.pow(2).sum().backward()
+        assert torch.allclose(mixed.qkv.grad[:, m], alone.qkv.grad[:, 0], atol=1e-12)
+    # the members' positions are their own: an unused position row has no gradient
+    assert float(mixed.position.grad[1:].abs().max()) == 0.0
+    assert float(mixed.rel_bias.grad[:, :4].abs().max()) == 0.0
+    # and a mixed model with one scheme is the single-scheme model, bit for bit
+    one = CausalTransformer(12, d_model=16, n_heads=2, positional="alibi", n_models=2, seed=3)
+    two = CausalTransformer(12, d_model=16, n_heads=2, positional=["alibi", "alibi"], seed=3)
+    assert torch.equal(one(x), two(x))
+
+
+def test_mixed_ensemble_arguments_must_agree():
+    with pytest.raises(ValueError, match="n_models 2"):
+        CausalTransformer(
+            5, d_model=8, n_heads=2, positional=("alibi", "none", "relative"), n_models=2
+        )
+    with pytest.raises(ValueError, match="window 2"):
+        CausalTransformer(
+            5, d_model=8, n_heads=2, positional=("alibi", "none", "relative"), window=(1, 2)
+        )
+    with pytest.raises(ValueError, match=r"positional\[1\]"):
+        CausalTransformer(5, d_model=8, n_heads=2, positional=("alibi", "rotary"))
+    with pytest.raises(ValueError, match=r"window\[0\]"):
+        CausalTransformer(5, d_model=8, n_heads=2, window=(0, 2))
+    with pytest.raises(ValueError, match="positional"):
+        CausalTransformer(5, d_model=8, n_heads=2, positional=[])
+    # absolute members bound the length of every input
+    mixed = CausalTransformer(5, d_model=8, n_heads=2, positional=("none", "absolute"), max_len=4)
+    with pytest.raises(ValueError, match="max_len"):
+        mixed(torch.zeros(1, 5, dtype=torch.long))

@@ -53,6 +53,7 @@ __all__ = [
     "NonNegative",
     "Fraction",
     "Choice",
+    "PerMember",
     "Model",
     "validate_params",
     "declared_params",
@@ -201,6 +202,27 @@ class Choice(Constraint):
 
     def invalid(self) -> list[tuple[object, type[Exception]]]:
         return [("no-such-option", ValueError)]
+
+
+@dataclass(frozen=True)
+class PerMember(Constraint):
+    """A value ``inner`` accepts, or a non-empty list or tuple of them (one per member of an
+    ensemble); an element is named by its index, ``name[i]``."""
+
+    inner: Constraint
+
+    def check(self, value: object, name: str) -> None:
+        if isinstance(value, (list, tuple)):
+            if not value:
+                raise ValueError(f"{name} must be one value or a non-empty list of them, got []")
+            for i, v in enumerate(value):
+                self.inner.check(v, f"{name}[{i}]")
+        else:
+            self.inner.check(value, name)
+
+    def invalid(self) -> list[tuple[object, type[Exception]]]:
+        bad = self.inner.invalid()
+        return [*bad, ([], ValueError), *(([v], e) for v, e in bad[:1])]
 
 
 @dataclass(frozen=True)

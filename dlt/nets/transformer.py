@@ -19,17 +19,22 @@ and the positional scheme decides where positions enter:
   initialization;
 - ``"none"`` (NoPE): no positional information besides the causal mask (Kazemnejad et al.
   2023).
+
+The members may differ in scheme and window (``positional=("absolute", "alibi", ...)``): a
+comparison of schemes then trains in one batched product, each member exactly the network
+that its scheme alone would build (tested member by member).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.params import Choice, Int, validate_params
+from ..core.params import Choice, Int, PerMember, validate_params
 from ..core.validate import as_tensor, check_choice, check_int, generator
 
 __all__ = ["POSITIONAL", "CausalTransformer"]
@@ -60,16 +65,18 @@ class CausalTransformer(nn.Module):
         Heads :math:`H`.
     n_layers : int
         Blocks (>= 1).
-    positional : {"absolute", "sinusoidal", "alibi", "relative", "none"}
-        The positional scheme (module docstring).
-    window : int
-        :math:`R \ge 1` of ``"relative"``: offsets :math:`\ge R` share one bias.
+    positional : {"absolute", "sinusoidal", "alibi", "relative", "none"} or a sequence of them
+        The positional scheme (module docstring), or one scheme per member.
+    window : int or a sequence of int
+        :math:`R \ge 1` of ``"relative"``: offsets :math:`\ge R` share one bias; or one window
+        per member.
     max_len : int
         Longest input of ``"absolute"`` (its table of learned positions); other schemes take
         any length.
     n_models : int
         Number of independent members (>= 1), the first dimension of the parameters and
-        outputs.
+        outputs; a sequence of schemes or windows sets it (a different ``n_models`` is an
+        error).
     seed : int or torch.Generator
     dtype : torch.dtype, optional
 
@@ -93,6 +100,10 @@ class CausalTransformer(nn.Module):
     ...                         n_models=3, seed=0)
     >>> net(torch.zeros(4, 7, dtype=torch.long)).shape
     torch.Size([3, 4, 7, 10])
+    >>> mixed = CausalTransformer(10, d_model=16, n_heads=2, n_layers=1,
+    ...                           positional=("absolute", "alibi", "relative"), window=(2, 2, 8))
+    >>> mixed.schemes, mixed.windows
+    (('absolute', 'alibi', 'relative'), (2, 2, 8))
     """
 
     @validate_params(
@@ -101,8 +112,8 @@ class CausalTransformer(nn.Module):
             "d_model": Int(1),
             "n_heads": Int(1),
             "n_layers": Int(1),
-            "positional": Choice(POSITIONAL),
-            "window": Int(1),
+            "positional": PerMember(Choice(POSITIONAL)),
+            "window": PerMember(Int(1)),
             "max_len": Int(1),
             "n_models": Int(1),
         }
@@ -114,10 +125,10 @@ class CausalTransformer(nn.Module):
         d_model: int = 64,
         n_heads: int = 4,
         n_layers: int = 2,
-        positional: str = "relative",
-        window: int = 2,
+        positional: str | Sequence[str] = "relative",
+        window: int | Sequence[int] = 2,
         max_len: int = 64,
-        n_models: int = 1,
+        n_models: int | None = None,
         seed: int | torch.Generator | None = 0,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -128,10 +139,29 @@ class CausalTransformer(nn.Module):
         if d % H:
             raise ValueError(f"d_model must be divisible by n_heads = {H}, got {d}")
         L = check_int(n_layers, "n_layers", minimum=1)
-        self.positional = check_choice(positional, "positional", POSITIONAL)
-        self.window = check_int(window, "window", minimum=1)
+        lists = {
+            name: len(v) for name, v in (("positional", positional), ("window", window))
+            if isinstance(v, (list, tuple))
+        }  # fmt: skip
+        if n_models is not None:
+            lists["n_models"] = check_int(n_models, "n_models", minimum=1)
+        if len(set(lists.values())) > 1:
+            raise ValueError(
+                "positional, window and n_models must agree on the number of members, got "
+                + ", ".join(f"{k} {v}" for k, v in lists.items())
+            )
+        M = next(iter(lists.values()), 1)
+        schemes = positional if isinstance(positional, (list, tuple)) else [positional] * M
+        windows = window if isinstance(window, (list, tuple)) else [window] * M
+        #: The scheme and the window of each member.
+        self.schemes = tuple(
+            check_choice(p, f"positional[{i}]", POSITIONAL) for i, p in enumerate(schemes)
+        )
+        self.windows = tuple(check_int(w, f"window[{i}]", minimum=1) for i, w in enumerate(windows))
+        #: The scheme (a tuple when the members differ) and the largest window.
+        self.positional = self.schemes[0] if len(set(self.schemes)) == 1 else self.schemes
+        self.window = max(self.windows)
         self.max_len = check_int(max_len, "max_len", minimum=1)
-        M = check_int(n_models, "n_models", minimum=1)
         self.d_model, self.n_heads, self.n_layers = d, H, L
         dtype = dtype or torch.get_default_dtype()
         g = generator(seed)
@@ -147,7 +177,7 @@ class CausalTransformer(nn.Module):
             return 1 / math.sqrt(3 * fan_in)  # the std of PyTorch's default nn.Linear
 
         self.embedding = normal(M, self.vocab, d, std=1.0)
-        if self.positional == "absolute":
+        if "absolute" in self.schemes:
             self.position = normal(M, self.max_len, d, std=1 / math.sqrt(d))
         self.ln1_w, self.ln1_b = const(L, M, 1, 1, d, value=1.0), const(L, M, 1, 1, d, value=0.0)
         self.ln2_w, self.ln2_b = const(L, M, 1, 1, d, value=1.0), const(L, M, 1, 1, d, value=0.0)
@@ -157,12 +187,16 @@ class CausalTransformer(nn.Module):
         self.b1 = const(L, M, 1, 1, 4 * d, value=0.0)
         self.w2 = normal(L, M, 4 * d, d, std=lin(4 * d))
         self.b2 = const(L, M, 1, 1, d, value=0.0)
-        if self.positional == "relative":
+        if "relative" in self.schemes:
             self.rel_bias = const(L, M, H, self.window + 1, value=0.0)
         self.lnf_w, self.lnf_b = const(M, 1, 1, d, value=1.0), const(M, 1, 1, d, value=0.0)
         self.head = normal(M, d, self.vocab, std=lin(d))
         slopes = torch.tensor([2.0 ** (-8.0 * (h + 1) / H) for h in range(H)], dtype=dtype)
         self.register_buffer("alibi_slopes", slopes, persistent=False)
+        for scheme in POSITIONAL:  # 1 for the members of that scheme, else 0
+            member = torch.tensor([s == scheme for s in self.schemes], dtype=dtype)
+            self.register_buffer(f"_is_{scheme}", member, persistent=False)
+        self.register_buffer("_windows", torch.tensor(self.windows), persistent=False)
 
     @property
     def n_models(self) -> int:
@@ -205,15 +239,22 @@ class CausalTransformer(nn.Module):
         offset = i.unsqueeze(1) - i.unsqueeze(0)  # i - j
         mask = torch.zeros(T, T, dtype=dt, device=dev).masked_fill(offset < 0, float("-inf"))
         M, H = self.n_models, self.n_heads
-        if self.positional == "alibi":
+        bias = mask.expand(M, H, T, T)
+        if "alibi" in self.schemes:
             slopes: torch.Tensor = self.alibi_slopes  # type: ignore[assignment]
-            bias = -slopes.view(1, H, 1, 1) * offset.clamp(min=0).to(dt)
-            return bias.expand(M, H, T, T) + mask
-        if self.positional == "relative":
+            alibi = -slopes.view(1, H, 1, 1) * offset.clamp(min=0).to(dt)
+            bias = bias + self._is_alibi.view(M, 1, 1, 1) * alibi  # type: ignore[operator]
+        if "relative" in self.schemes:
             table = self.rel_bias[layer]  # (M, H, R + 1)
-            idx = offset.clamp(0, self.window)
-            return table[:, :, idx] + mask
-        return mask.expand(M, H, T, T)
+            if len(set(self.windows)) == 1:
+                rel = table[:, :, offset.clamp(0, self.window)]
+            else:  # member m's offsets clipped at its own window
+                win: torch.Tensor = self._windows  # type: ignore[assignment]
+                idx = torch.minimum(offset.clamp(min=0), win.view(M, 1, 1))  # (M, T, T)
+                rel = table.gather(2, idx.reshape(M, 1, T * T).expand(M, H, T * T))
+                rel = rel.view(M, H, T, T)
+            bias = bias + self._is_relative.view(M, 1, 1, 1) * rel  # type: ignore[operator]
+        return bias
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Logits of every member at every position, shape (n_models, n, T, vocab).
@@ -235,14 +276,16 @@ class CausalTransformer(nn.Module):
         if int(x.min()) < 0 or int(x.max()) >= self.vocab:
             raise ValueError(f"tokens must lie in 0..{self.vocab - 1}")
         n, T = x.shape
-        if self.positional == "absolute" and T > self.max_len:
+        if "absolute" in self.schemes and T > self.max_len:
             raise ValueError(f"tokens may have at most max_len = {self.max_len} columns, got {T}")
         M, H, d = self.n_models, self.n_heads, self.d_model
         h = self.embedding[:, x]  # (M, n, T, d)
-        if self.positional == "absolute":
-            h = h + self.position[:, :T].unsqueeze(1)
-        elif self.positional == "sinusoidal":
-            h = h + _sinusoids(T, d).to(h).unsqueeze(0)
+        if "absolute" in self.schemes:
+            is_abs: torch.Tensor = self._is_absolute  # type: ignore[assignment]
+            h = h + (is_abs.view(M, 1, 1) * self.position[:, :T]).unsqueeze(1)
+        if "sinusoidal" in self.schemes:
+            is_sin: torch.Tensor = self._is_sinusoidal  # type: ignore[assignment]
+            h = h + is_sin.view(M, 1, 1, 1) * _sinusoids(T, d).to(h)
         for layer in range(self.n_layers):
             a = self._ln(h, self.ln1_w[layer], self.ln1_b[layer])
             q, k, v = torch.einsum("mntd,mde->mnte", a, self.qkv[layer]).split(d, dim=-1)
