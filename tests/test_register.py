@@ -102,6 +102,38 @@ def test_the_table_shows_every_claim_grouped_by_part_with_each_runs_verdict():
     assert "&lt;b&gt;x&lt;/b&gt; &amp; y" in bad
 
 
+def test_claims_only_a_larger_run_makes_follow_their_chapter_and_are_marked():
+    """A check a chapter runs only at a larger SCALE is in the register after its chapter's
+    other claims, marked with the run that made it, linked to the chapter (it has no check
+    output in the default page); a claim both runs make is listed once (rejects a register
+    that drops such claims, lists a claim twice, or links a target that does not exist)."""
+    rows = [_row(scale=1, device="cpu"), _row("14_robustness", "fgsm", scale=1, device="cpu")]
+    big = [
+        _row(scale=2, device="cpu"),
+        _row(cid="wide", scale=2, device="cpu", passed=False),
+        _row("20_diffusion", "digits", scale=2, device="cpu"),
+    ]
+    merged = register.with_larger_runs(rows, [big, [_row(cid="wide", scale=4, device="cuda")]])
+    assert [(r["chapter"], r["id"], r.get("only_at")) for r in merged] == [
+        ("03_ntk", "slope", None),
+        ("03_ntk", "wide", "SCALE 2 cpu"),
+        ("14_robustness", "fgsm", None),
+        ("20_diffusion", "digits", "SCALE 2 cpu"),
+    ]
+    assert rows[0].get("only_at") is None  # the default rows are not changed
+    t = register.RegisterTable(merged, {"SCALE 2 (CPU)": big})
+    page = t._repr_html_()
+    assert 'href="03_ntk.html"><code>wide</code>' in page
+    assert "[only at SCALE 2 cpu] the slope" in page
+    assert 'href="03_ntk.html#claim-03-ntk-slope"' in page
+    lines = t.text().splitlines()
+    assert "+: checked only in a larger run (its chapter says why)" in lines
+    wide = next(ln for ln in lines if "+wide" in ln)
+    assert wide.startswith("  ✔+wide") and wide.endswith("1:✘ -0.5")
+    assert all(len(ln) <= 78 for ln in lines)
+    assert register.with_larger_runs(rows) == rows
+
+
 def test_counts_and_parts_count_each_claim_once():
     rows = [_row(), _row(cid="b", kind="open"), _row("14_robustness", "c", kind="negative")]
     assert register.counts(rows) == {
@@ -158,9 +190,15 @@ def _closing_claims() -> list[str]:
     raise AssertionError(f"{CLOSING.name} shows no register table: make execute CH=21")
 
 
+def _larger_runs() -> list[list[dict]]:
+    return [register.load_run(BOOK / "claims" / f"{run}.json") for run in ("scale2", "gpu")]
+
+
 def test_the_closing_chapter_shows_every_claim_of_every_chapter(rows):
     shown = _closing_claims()
-    expected = [f"{r['chapter']}/{r['id']}" for r in rows]
+    expected = [
+        f"{r['chapter']}/{r['id']}" for r in register.with_larger_runs(rows, _larger_runs())
+    ]
     missing = sorted(set(expected) - set(shown))
     extra = sorted(set(shown) - set(expected))
     assert not missing and not extra and shown == expected, (
@@ -180,6 +218,21 @@ def test_the_closing_chapter_prints_the_chapters_counts(rows):
         line = f"{slug:26s} {c['confirmed']:9d} {c['negative']:8d} {c['open']:4d}"
         assert line in printed, f"chapter 21 prints other counts for {slug}: make execute CH=21"
     assert f"{len(rows)} claims in {len(WRITTEN)} chapters" in printed
+
+
+def test_claims_made_only_by_a_larger_run_are_checks_of_the_chapters_source(rows):
+    """A claim that only the SCALE 2 (or GPU) record has must be a check its chapter still
+    makes at that scale: its id is in the chapter's source, under a SCALE condition (rejects
+    a stale record that keeps a check the chapter no longer has, or one the default run
+    should have made)."""
+    only = [r for r in register.with_larger_runs(rows, _larger_runs()) if r.get("only_at")]
+    for r in only:
+        source = (BOOK / f"{r['chapter']}.md").read_text(encoding="utf-8")
+        assert f'id="{r["id"]}"' in source, (
+            f"{r['chapter']}/{r['id']} is in a recorded run but not in the chapter: "
+            "run the chapter at that scale again and collect it"
+        )
+        assert re.search(r"if (SCALE >= \d+|LARGER)", source), r["chapter"]
 
 
 def test_the_scale2_run_covers_the_register(rows):

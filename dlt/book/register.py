@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .register_html import _HEAD, _SCRIPT
+from .register_html import _HEAD, _KIND_MARK, _SCRIPT, _clip, _expected, _short_verdict, _verdict
 from .registry import CHAPTERS, PARTS
 
 __all__ = [
@@ -32,10 +32,9 @@ __all__ = [
     "parts_of",
     "runs_of",
     "verified_at",
+    "with_larger_runs",
     "RegisterTable",
 ]
-
-_KIND_MARK = {"confirmed": "✔", "negative": "✘ (negative)", "open": "◇ (open)"}
 
 
 def anchor(chapter: str, cid: str) -> str:
@@ -139,6 +138,41 @@ def verified_at(
     return out
 
 
+def with_larger_runs(
+    rows: Iterable[Mapping[str, Any]], runs: Iterable[Iterable[Mapping[str, Any]]] = ()
+) -> list[dict[str, Any]]:
+    """The default run's rows, and after each chapter's rows the claims that only further runs
+    make: checks a chapter runs only at a larger ``SCALE`` (its text says why), each marked
+    ``only_at`` with the run that made it (``"SCALE 2 cpu"``; the first run that has it).
+
+    Examples
+    --------
+    >>> base = [{"chapter": "03_ntk", "id": "slope", "scale": 1, "device": "cpu"},
+    ...         {"chapter": "04_a", "id": "b", "scale": 1, "device": "cpu"}]
+    >>> big = [dict(base[0], scale=2), {"chapter": "03_ntk", "id": "wide", "scale": 2,
+    ...                                 "device": "cpu"}]
+    >>> [(r["id"], r.get("only_at")) for r in with_larger_runs(base, [big])]
+    [('slope', None), ('wide', 'SCALE 2 cpu'), ('b', None)]
+    """
+    out = [dict(r) for r in rows]
+    seen = set(runs_of(out))
+    extra: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        for r in run:
+            key = (str(r["chapter"]), str(r["id"]))
+            if key not in seen:
+                seen.add(key)
+                where = f"SCALE {r.get('scale')} {r.get('device')}"
+                extra.setdefault(key[0], []).append(dict(r) | {"only_at": where})
+    merged: list[dict[str, Any]] = []
+    for i, r in enumerate(out):
+        merged.append(r)
+        chapter = str(r["chapter"])
+        if i + 1 == len(out) or str(out[i + 1]["chapter"]) != chapter:
+            merged += extra.pop(chapter, [])
+    return merged + [r for rows_ in extra.values() for r in rows_]
+
+
 def counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
     """The number of claims of each chapter by kind (confirmed, negative, open).
 
@@ -152,45 +186,6 @@ def counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
         c = out.setdefault(str(r["chapter"]), dict.fromkeys(("confirmed", "negative", "open"), 0))
         c[str(r["kind"])] = c.get(str(r["kind"]), 0) + 1
     return out
-
-
-def _verdict(row: Mapping[str, Any] | None) -> tuple[str, str]:
-    """(text, sort key) of one run's verdict on a claim: held, failed or not run."""
-    if row is None:
-        return "", "2"
-    value = row.get("measured") if row.get("measured") is not None else row.get("value")
-    mark = "✔" if row.get("passed") else "✘ failed"
-    return f"{mark} {value}" if value is not None else mark, "0" if row.get("passed") else "1"
-
-
-def _short_verdict(row: Mapping[str, Any] | None) -> str:
-    """A run's verdict in at most 12 characters: ``✔ 0.911`` held, ``✘ 0.9`` failed, ``-`` absent
-    (a slope shows its number: the claim's line says that it is one)."""
-    if row is None:
-        return "-"
-    value = row.get("measured") if row.get("measured") is not None else row.get("value")
-    mark = "✔" if row.get("passed") else "✘"
-    text = str(value).removeprefix("slope ") if value is not None else ""
-    return _clip(f"{mark} {text}".rstrip(), 12)
-
-
-def _clip(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters, the cut marked by an ellipsis."""
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _expected(row: Mapping[str, Any]) -> str:
-    if row.get("expected") is not None:
-        return str(row["expected"])
-    band = row.get("band")
-    if isinstance(band, dict):
-        if "op" in band:
-            return f"{band['op']} {band['bound']}"
-        if "target" in band:
-            return f"{band['target']} ± {band['tol']}"
-        if "low" in band:
-            return f"[{band['low']}, {band['high']}]"
-    return "" if band is None else str(band)
 
 
 class RegisterTable:
@@ -231,14 +226,17 @@ class RegisterTable:
 
     def _cells(self, r: Mapping[str, Any]) -> list[tuple[str, str]]:
         chapter, cid = str(r["chapter"]), str(r["id"])
-        href = f"{chapter}.html#{anchor(chapter, cid)}"
+        # a claim made only by a larger run has no check output in the page: link the chapter
+        only = r.get("only_at")
+        href = f"{chapter}.html" if only else f"{chapter}.html#{anchor(chapter, cid)}"
+        statement = (f"[only at {only}] " if only else "") + str(r.get("statement") or "")
         number = chapter.split("_", 1)[0]
         measured = r.get("measured") if r.get("measured") is not None else r.get("value")
         kind = str(r.get("kind"))
         cells = [
             (f'<a href="{chapter}.html">{number}</a>', chapter),
             (f'<a href="{href}"><code>{html.escape(cid)}</code></a>', cid),
-            (html.escape(str(r.get("statement") or "")), ""),
+            (html.escape(statement), ""),
             (html.escape("" if measured is None else str(measured)), ""),
             (html.escape(_expected(r)), ""),
             (html.escape(_KIND_MARK.get(kind, kind)), kind),
@@ -281,12 +279,15 @@ class RegisterTable:
     def text(self) -> str:
         """The table as the PDF prints it: by part and chapter, one line of at most 78
         characters per claim (its mark, id, measured value, expected band, and its verdict in
-        each other run that has rows; a run without rows is named once at the top)."""
+        each other run that has rows; a run without rows is named once at the top). A claim
+        that only a larger run makes is marked ``+``."""
         parts = {c.slug: c.part for c in CHAPTERS}
         live = {name: run for name, run in self.runs.items() if run}
         cols = "  ".join(f"{i + 1}: {name}" for i, name in enumerate(live))
         lines = [f"{name}: no run recorded" for name, run in self.runs.items() if not run]
         lines.append("claim, measured, expected" + (f"; other runs ({cols})" if cols else ""))
+        if any(r.get("only_at") for r in self.rows):
+            lines.append("+: checked only in a larger run (its chapter says why)")
         part = chapter = None
         for r in self.rows:
             ch, cid = str(r["chapter"]), str(r["id"])
@@ -298,13 +299,13 @@ class RegisterTable:
                 lines.append(f" {ch}")
             measured = r.get("measured") if r.get("measured") is not None else r.get("value")
             kind = str(r.get("kind"))
-            mark = _KIND_MARK.get(kind, kind).split(" ")[0]
+            mark = _KIND_MARK.get(kind, kind).split(" ")[0] + ("+" if r.get("only_at") else "")
             other = " ".join(
                 f"{i + 1}:{_short_verdict(run.get((ch, cid)))}"
                 for i, run in enumerate(live.values())
             )
             line = (
-                f"  {mark} {_clip(cid, 26):26s} {_clip(str(measured), 11):11s} "
+                f"  {mark:2s}{_clip(cid, 26):26s} {_clip(str(measured), 11):11s} "
                 f"{_clip(_expected(r), 13):13s} {other}"
             )
             lines.append(line.rstrip())

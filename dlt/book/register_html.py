@@ -1,4 +1,5 @@
-"""The register table's page furniture: its column titles and the script that sorts and filters it.
+"""The register table's page furniture: its column titles, how a cell writes a run's verdict,
+and the script that sorts and filters it.
 
 Kept apart from :mod:`dlt.book.register` as :mod:`dlt.book.explorer_html` is from the explorer:
 a few lines of JavaScript that a static page runs without a kernel (type in the box to filter
@@ -6,6 +7,11 @@ the rows, click a column's title to sort by it).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+_KIND_MARK = {"confirmed": "✔", "negative": "✘ (negative)", "open": "◇ (open)"}
 
 _SCRIPT = """<script>
 (function () {
@@ -55,3 +61,42 @@ _HEAD = (
     "kind",
     "rejects",
 )
+
+
+def _verdict(row: Mapping[str, Any] | None) -> tuple[str, str]:
+    """(text, sort key) of one run's verdict on a claim: held, failed or not run."""
+    if row is None:
+        return "", "2"
+    value = row.get("measured") if row.get("measured") is not None else row.get("value")
+    mark = "✔" if row.get("passed") else "✘ failed"
+    return f"{mark} {value}" if value is not None else mark, "0" if row.get("passed") else "1"
+
+
+def _short_verdict(row: Mapping[str, Any] | None) -> str:
+    """A run's verdict in at most 12 characters: ``✔ 0.911`` held, ``✘ 0.9`` failed, ``-`` absent
+    (a slope shows its number: the claim's line says that it is one)."""
+    if row is None:
+        return "-"
+    value = row.get("measured") if row.get("measured") is not None else row.get("value")
+    mark = "✔" if row.get("passed") else "✘"
+    text = str(value).removeprefix("slope ") if value is not None else ""
+    return _clip(f"{mark} {text}".rstrip(), 12)
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, the cut marked by an ellipsis."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _expected(row: Mapping[str, Any]) -> str:
+    if row.get("expected") is not None:
+        return str(row["expected"])
+    band = row.get("band")
+    if isinstance(band, dict):
+        if "op" in band:
+            return f"{band['op']} {band['bound']}"
+        if "target" in band:
+            return f"{band['target']} ± {band['tol']}"
+        if "low" in band:
+            return f"[{band['low']}, {band['high']}]"
+    return "" if band is None else str(band)
