@@ -41,22 +41,31 @@ def _checked_outputs(nb) -> list[tuple[str, list[str]]]:
     """(source, printed text) of every cell tagged nbval-check-output, in order.
 
     A check's structured output (the claims under the vendor mime type ``CLAIMS``) is part of
-    what a cell printed: its JSON text, keys sorted, follows the cell's text.
+    what a cell printed: its JSON text, keys sorted, follows the cell's text. Consecutive
+    pieces of stdout are one text: where the kernel cuts a cell's printing into pieces
+    depends on timing (a loaded machine flushes between two prints), not on the chapter.
     """
     out = []
     for cell in nb.cells:
         if cell.cell_type != "code" or TAG not in cell.metadata.get("tags", []):
             continue
-        texts = []
+        texts: list[str] = []
+        stdout = None  # the stdout printed since the last other output
         for o in cell.get("outputs", []):
             if o.get("output_type") == "stream" and o.get("name") == "stdout":
-                texts.append("".join(o.get("text", "")).rstrip())
-            elif o.get("output_type") in ("execute_result", "display_data"):
+                stdout = (stdout or "") + "".join(o.get("text", ""))
+                continue
+            if stdout is not None:
+                texts.append(stdout.rstrip())
+                stdout = None
+            if o.get("output_type") in ("execute_result", "display_data"):
                 plain = o.get("data", {}).get("text/plain")
                 if plain is not None and not "".join(plain).startswith("<Figure"):
                     texts.append("".join(plain).rstrip())
                 if CLAIMS in o.get("data", {}):
                     texts.append(CLAIMS + " " + json.dumps(o["data"][CLAIMS], sort_keys=True))
+        if stdout is not None:
+            texts.append(stdout.rstrip())
         out.append((cell.source, texts))
     return out
 
@@ -179,6 +188,29 @@ def _mismatch(name: str, ran_nb, committed) -> str | None:
                 "change is intended)"
             )
     return None
+
+
+def test_printing_cut_into_pieces_by_the_kernel_is_the_same_printing():
+    """Two prints that reached the notebook as one piece of stdout or as two are the same
+    output (the kernel cuts on timing); different text, or text on the other side of a
+    check's output, is not."""
+    new = nbformat.v4
+
+    def nb(*outputs):
+        cell = new.new_code_cell("print('a'); print('b')", metadata={"tags": [TAG]})
+        cell.outputs = list(outputs)
+        return new.new_notebook(cells=[cell])
+
+    def out(text):
+        return new.new_output("stream", name="stdout", text=text)
+
+    shown = new.new_output("execute_result", data={"text/plain": "✔ x"}, execution_count=1)
+    one, two = nb(out("a\nb\n")), nb(out("a\n"), out("b\n"))
+    assert _checked_outputs(one) == _checked_outputs(two)
+    assert _mismatch("99_x", one, two) is None
+    assert _mismatch("99_x", nb(out("a\nc\n")), two) is not None
+    assert _checked_outputs(nb(out("a\n"), shown, out("b\n")))[0][1] == ["a", "✔ x", "b"]
+    assert _mismatch("99_x", nb(out("a\n"), shown, out("b\n")), nb(out("a\nb\n"), shown))
 
 
 # ---------------------------------------------------------------- the budget itself, on a tiny notebook
