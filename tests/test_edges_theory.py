@@ -312,3 +312,69 @@ def test_stability_edges_by_hand():
     for fn in (lambda G: sgd_mean_square_rate(G, 1.0), stability_thresholds):
         with pytest.raises(ValueError, match=r"^G must have a non-zero entry$"):
             fn(torch.zeros(2, 3))
+
+
+def test_sgd_rate_drops_a_singular_value_at_the_rank_cut_off():
+    """The row space of G is cut at s_0 · max(n, P) · eps (numpy's matrix_rank): a direction
+    whose singular value is at or below it is null, does not move, and must not hold the rate at
+    1. For G = diag(1, s) a step of lr = 1 zeroes the first coordinate half of the time, so
+    E δ² halves (rate ½); a cut-off at s_0 · eps / max(n, P), one relative to s_1, or one that
+    keeps a value exactly on it keeps the second direction and reports rate 1."""
+    eps = torch.finfo(torch.float64).eps
+    for s in (2 * eps, eps):  # exactly on the cut-off 1 · max(2, 2) · eps, and below it
+        G = torch.diag(torch.tensor([1.0, s], dtype=torch.float64))
+        assert sgd_mean_square_rate(G, 1.0) == pytest.approx(0.5, abs=1e-12)
+    above = torch.diag(torch.tensor([1.0, 4 * eps], dtype=torch.float64))
+    assert sgd_mean_square_rate(above, 1.0) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_stability_thresholds_keep_the_sandwich_at_a_coarse_rtol():
+    """per_sample <= sgd <= trace holds at any rtol, also one so coarse that the bisection never
+    halves its bracket: then sgd is the bracket's midpoint, so the bracket must end at trace
+    (up to 1e-9). G = I (n = 3) attains the trace bound (per_sample = sgd = trace = 2 < gd = 6):
+    a bracket ending at 2·trace, or just below trace (whose rate is then <= 1, so the fallback
+    to gd applies), or a fallback taken while the rate there is up to 2, returns about 3 or 4."""
+    g = torch.Generator().manual_seed(0)
+    for G in (
+        torch.eye(3, dtype=torch.float64),
+        torch.randn(6, 4, generator=g, dtype=torch.float64),
+    ):
+        t = stability_thresholds(G, rtol=10.0)
+        assert t.per_sample <= t.sgd <= t.trace * (1 + 1e-9)
+    assert stability_thresholds(torch.eye(3, dtype=torch.float64), rtol=10.0).sgd == pytest.approx(
+        2
+    )
+
+
+def test_stability_thresholds_fall_back_to_gd_where_float32_rounds_the_rate_to_one():
+    """Equal-norm rows attain the trace bound (sgd = trace); in float32, 1 - 2 (1 + 1e-9) rounds
+    to -1, so the rate at the bracket's end trace · (1 + 1e-9) is exactly 1 and the bracket's
+    upper end falls back to the GD threshold, which bounds sgd always (a fallback to None fails).
+    """
+    assert stability_thresholds(torch.ones(2, 2)) == (1.0, 1.0, 1.0, 1.0)
+    t = stability_thresholds(torch.eye(2))
+    assert (t.gd, t.trace, t.per_sample) == (4.0, 2.0, 2.0)
+    assert t.sgd == pytest.approx(2.0, rel=1e-6)
+
+
+def test_stability_thresholds_count_a_barely_spanned_direction_as_stable():
+    """A direction the gradients barely span (singular value 1e-7, above the rank cut-off) decays
+    at a rate 1 - O(1e-14) for every step size: stable within the tie tolerance 1e-12, so the
+    threshold is that of the other direction, rows 1 and 2 along it: ((1 - η)² + (1 - 4η)² + 1)/3
+    <= 1 iff η <= 10/17. A bisection that counts a rate within 1e-12 below 1 as unstable returns
+    per_sample = 2/4 instead."""
+    G = torch.tensor([[1.0, 0.0], [2.0, 0.0], [0.0, 1e-7]], dtype=torch.float64)
+    t = stability_thresholds(G)
+    assert t.per_sample == 0.5
+    assert t.sgd == pytest.approx(10 / 17, rel=1e-6)
+
+
+def test_stability_thresholds_stop_at_a_bracket_exactly_rtol_wide():
+    """The bisection halves [lo, hi] while it is wider than rtol · lo: for G = I (n = 2) the first
+    bracket is [2, 2 (1 + 1e-9)] (per_sample, then trace with its 1e-9 margin); with rtol set to
+    half its width over lo, the bracket is exactly rtol · lo wide and its midpoint is returned, not
+    the midpoint of its lower half."""
+    hi = 2.0 * (1 + 1e-9)
+    width = hi - 2.0  # exact (Sterbenz)
+    t = stability_thresholds(torch.eye(2, dtype=torch.float64), rtol=width / 2)
+    assert t.sgd == 2.0 + width / 2
