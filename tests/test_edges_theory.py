@@ -378,3 +378,68 @@ def test_stability_thresholds_stop_at_a_bracket_exactly_rtol_wide():
     width = hi - 2.0  # exact (Sterbenz)
     t = stability_thresholds(torch.eye(2, dtype=torch.float64), rtol=width / 2)
     assert t.sgd == 2.0 + width / 2
+
+
+# ---------------------------------------------------------------- bounds
+
+
+def test_bounds_take_the_smallest_sizes_they_document():
+    """n = 8 (Maurer's constant is proved from 8 on), one weight draw, d = n = 1, and a KL of 0
+    are valid: each bound by hand (a size check one too strict, or a KL check that refuses 0 or
+    anything below 1, raises instead)."""
+    from dlt.theory.bounds import mc_error_bound, pac_bayes_bound, pac_bayes_kl_bound, vc_bound
+
+    # kl(0 ‖ p) = -ln(1 - p) = ln(2 / δ) / m: p = 1 - δ / 2
+    assert float(mc_error_bound(0.0, 1, 0.5)) == pytest.approx(0.75, abs=1e-12)
+    c = math.log(2 * math.sqrt(8) / 0.5) / 8
+    assert float(pac_bayes_kl_bound(0.0, 0.0, 8, 0.5)) == pytest.approx(-math.expm1(-c))
+    assert float(pac_bayes_kl_bound(0.0, 0.5, 8, 0.5)) == pytest.approx(-math.expm1(-c - 0.5 / 8))
+    r = pac_bayes_bound(torch.tensor([0.0]), torch.tensor([[0.0]]), 8, 1, delta=0.5, delta_mc=0.5)
+    assert float(r.train_bound) == pytest.approx(0.75, abs=1e-12)
+    assert vc_bound(0.0, 1, 1, 0.5) == pytest.approx(math.sqrt(2) + math.sqrt(math.log(2) / 2))
+
+
+def test_vc_bound_is_finite_at_n_equal_to_d():
+    """The bound holds for n >= d, so n = d gives a number (sqrt(2 ln e) + ...), not inf."""
+    from dlt.theory.bounds import vc_bound
+
+    assert vc_bound(0.0, 10, 10, 0.5) == pytest.approx(math.sqrt(2) + math.sqrt(math.log(2) / 20))
+    assert vc_bound(0.0, 10, 9, 0.5) == math.inf
+
+
+def test_bounds_errors_name_the_argument():
+    """kl_divergence is checked in the body (no declaration): its name and expected shape; an
+    error outside [0, 1] is named by the range check of both bounds."""
+    from dlt.theory.bounds import mc_error_bound, pac_bayes_kl_bound
+
+    with pytest.raises(
+        ValueError,
+        match=r"^kl_divergence must have shape \(\.\.\.\) of numbers >= 0, got shape \(1, 1",
+    ):
+        pac_bayes_kl_bound(0.1, EIGHT, 100, 0.05)
+    with pytest.raises(ValueError, match=r"^kl_divergence must be >= 0, got -1\.0$"):
+        pac_bayes_kl_bound(0.1, -1.0, 100, 0.05)
+    for call in (lambda: mc_error_bound(1.5, 10, 0.1), lambda: pac_bayes_kl_bound(1.5, 0, 8, 0.1)):
+        with pytest.raises(ValueError, match=r"^error must lie in \[0, 1\], got values from 1\.5"):
+            call()
+
+
+def test_pac_bayes_bound_defaults_and_its_best_cell():
+    """The default failure probabilities are δ = 0.025 and δ' = 0.01; the fields of the best
+    cell are the inputs and bounds at that cell, the complexity (KL + ln(2 k √n / δ)) / n in the
+    dtype of the Monte Carlo errors (float64 here, float32 KLs)."""
+    from dlt.theory.bounds import pac_bayes_bound
+
+    errors = torch.tensor([0.1, 0.02], dtype=torch.float64)
+    kls = torch.tensor([[50.0, 40.0], [30.0, 400.0]])
+    r = pac_bayes_bound(errors, kls, 1000, 200)
+    s = pac_bayes_bound(errors, kls, 1000, 200, delta=0.025, delta_mc=0.01)
+    assert torch.equal(r.bounds, s.bounds) and torch.equal(r.train_bounds, s.train_bounds)
+    i, j = r.prior, r.posterior
+    assert float(r.bound) == float(r.bounds.min()) == float(r.bounds[i, j])
+    assert float(r.kl) == float(kls[i, j]) and float(r.mc_error) == float(errors[j])
+    assert float(r.train_bound) == float(r.train_bounds[j])
+    assert torch.equal(r.mc_errors, errors)
+    assert r.complexity.dtype == torch.float64
+    want = (float(kls[i, j]) + math.log(2 * 2 * math.sqrt(1000) / 0.025)) / 1000
+    assert float(r.complexity) == pytest.approx(want, rel=1e-6)
