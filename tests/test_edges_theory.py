@@ -443,3 +443,84 @@ def test_pac_bayes_bound_defaults_and_its_best_cell():
     assert r.complexity.dtype == torch.float64
     want = (float(kls[i, j]) + math.log(2 * 2 * math.sqrt(1000) / 0.025)) / 1000
     assert float(r.complexity) == pytest.approx(want, rel=1e-6)
+
+
+# ---------------------------------------------------------------- bayes
+
+
+def _bayes_by_marginal_likelihood(P, weights, k, noise):
+    """The posterior mean by enumeration, in the marginal-likelihood form: under model S (prior
+    w_S ~ N(0, v I)), y ~ N(0, σ² I + v X_S X_Sᵀ) and E[w_S | y] = v X_Sᵀ (σ² I + v X_S X_Sᵀ)⁻¹ y."""
+    import itertools
+
+    X, y, xq = P[:, :-1, :-1], P[:, :-1, -1], P[:, -1, :-1]
+    d, n = X.shape[-1], X.shape[1]
+    models = [(tuple(range(d)), 1.0, weights.get("dense", 0.0))]
+    supports = list(itertools.combinations(range(d), k))
+    models += [(s, d / k, weights.get("sparse", 0.0) / len(supports)) for s in supports]
+    logw, means = [], []
+    for s, v, prior in models:
+        if prior == 0:
+            continue
+        Xs = X[:, :, list(s)]
+        cov = noise**2 * torch.eye(n, dtype=X.dtype) + v * Xs @ Xs.transpose(1, 2)
+        ev = torch.distributions.MultivariateNormal(torch.zeros(n, dtype=X.dtype), cov).log_prob(y)
+        logw.append(ev + math.log(prior))
+        alpha = torch.linalg.solve(cov, y)
+        means.append(v * (xq[:, list(s)] * (Xs.transpose(1, 2) @ alpha[..., None])[..., 0]).sum(1))
+    post = torch.softmax(torch.stack(logw, 1), 1)
+    return (post * torch.stack(means, 1)).sum(1)
+
+
+def test_bayes_predictor_matches_the_marginal_likelihood_in_float64():
+    """Two context points in d = 3, supports of k = 2 (prior variance 3/2, whose inverse float32
+    does not hold) beside the dense model: the enumeration in the marginal-likelihood form agrees
+    to 1e-10, which a prior precision in float32 (1e-8 off) or an evidence with -½ log det C_m
+    misspelt (log v / k for k log v) does not. The defaults are sparsity = 2 and noise = 0.1."""
+    from dlt.theory.bayes import bayes_predictor
+
+    g = torch.Generator().manual_seed(0)
+    P = torch.randn(5, 3, 4, generator=g, dtype=torch.float64)
+    mix = {"dense": 0.4, "sparse": 0.6}
+    want = _bayes_by_marginal_likelihood(P, mix, 2, 0.5)
+    torch.testing.assert_close(bayes_predictor(P, mix, 2, 0.5), want, rtol=1e-10, atol=0)
+    default = _bayes_by_marginal_likelihood(P, mix, 2, 0.1)
+    torch.testing.assert_close(bayes_predictor(P, mix), default, rtol=1e-10, atol=0)
+    sparse = _bayes_by_marginal_likelihood(P, {"sparse": 1.0}, 1, 0.5)
+    pred, p_sparse = bayes_predictor(P, {"sparse": 1.0}, 1, 0.5, return_posterior=True)
+    torch.testing.assert_close(pred, sparse, rtol=1e-10, atol=0)
+    torch.testing.assert_close(p_sparse, torch.ones_like(p_sparse), rtol=0, atol=1e-12)  # no dense
+
+
+def test_bayes_predictors_return_the_prompts_dtype():
+    """Computed in float64, returned in the prompts' dtype (float32 here, float32 tasks too)."""
+    from dlt.theory.bayes import bayes_predictor, discrete_prior_predictor
+
+    P = torch.randn(4, 3, 4, generator=torch.Generator().manual_seed(1))
+    pred, p_sparse = bayes_predictor(P, {"dense": 0.5, "sparse": 0.5}, return_posterior=True)
+    assert pred.dtype == p_sparse.dtype == torch.float32
+    tasks = torch.randn(2, 3, generator=torch.Generator().manual_seed(2))
+    out = discrete_prior_predictor(P, tasks, 0.5)
+    assert out.dtype == torch.float32
+    want = discrete_prior_predictor(P.double(), tasks.double(), 0.5)
+    torch.testing.assert_close(out, want.float())
+
+
+def test_bayes_predictor_weights_errors():
+    """weights: a dict with keys among dense and sparse, values >= 0 and not all zero; each
+    violation raises its own message (an unknown key beside a known one too, a list, a negative
+    weight beside a positive one, all zeros); tasks of the wrong width name tasks."""
+    from dlt.theory.bayes import bayes_predictor, discrete_prior_predictor
+
+    P = torch.randn(2, 3, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    keys = r"^weights must be a dict with keys among \('dense', 'sparse'\), got "
+    for bad in ({"sign": 1.0}, {"dense": 1.0, "sign": 1.0}, [("dense", 1.0)], {}):
+        with pytest.raises(ValueError, match=keys):
+            bayes_predictor(P, bad)
+    for bad in ({"dense": -0.5, "sparse": 1.0}, {"dense": 1.0, "sparse": -0.5}, {"dense": 0.0}):
+        with pytest.raises(ValueError, match=r"^weights must be >= 0 and not all zero, got \{"):
+            bayes_predictor(P, bad)
+    with pytest.raises(
+        ValueError, match=r"^tasks must have shape \(M, 3\) to match dim, got \(2, 2\)$"
+    ):
+        discrete_prior_predictor(P, torch.zeros(2, 2), 0.1)
