@@ -524,3 +524,95 @@ def test_bayes_predictor_weights_errors():
         ValueError, match=r"^tasks must have shape \(M, 3\) to match dim, got \(2, 2\)$"
     ):
         discrete_prior_predictor(P, torch.zeros(2, 2), 0.1)
+
+
+# ---------------------------------------------------------------- convergence, finite differences
+
+
+def test_h_infinity_of_parallel_and_opposite_rows_is_finite():
+    """x and 3x are parallel (θ = 0, H = x·3x / 2), x and -3x opposite (θ = π, H = 0); their
+    cosine computed in floating point falls just outside [-1, 1] for some x, where an arccos
+    without the clamp on that side returns NaN."""
+    from dlt.theory.convergence import h_infinity
+
+    x = torch.randn(100, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    for sign in (3.0, -3.0):
+        X = torch.cat([x, sign * x])
+        norms = X.norm(dim=1)
+        cos = (X @ X.T / (norms[:, None] * norms[None, :])).diagonal(100)
+        assert bool((cos.abs() > 1).any())  # the premise: rounding leaves [-1, 1]
+        H = h_infinity(X)
+        assert bool(torch.isfinite(H).all())
+        want = (x * sign * x).sum(1) / 2 if sign > 0 else torch.zeros(100, dtype=torch.float64)
+        # arccos(1 - ε) ≈ √(2ε): a cosine 1e-16 off 1 moves θ by 1e-8
+        torch.testing.assert_close(H.diagonal(100), want, rtol=1e-7, atol=1e-7)
+
+
+def test_h_infinity_keeps_the_floating_dtype_and_raises_integers_to_float64():
+    from dlt.theory.convergence import h_infinity
+
+    X = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    assert h_infinity(X).dtype == torch.float32
+    assert h_infinity(X.int()).dtype == torch.float64
+    assert h_infinity(X.int())[0, 1].item() == pytest.approx(0.375)
+
+
+def test_linear_convergence_bound_at_zero_steps_and_its_message():
+    """steps = 0 is the residual alone; lr λ0 > 2 is refused with the product in the message."""
+    from dlt.theory.convergence import linear_convergence_bound
+
+    assert linear_convergence_bound(2.5, 0.5, 1.0, 0).tolist() == [2.5]
+    with pytest.raises(
+        ValueError, match=r"^lr \* lambda0 must be <= 2 for a factor in \[0, 1\], got 3$"
+    ):
+        linear_convergence_bound(1.0, 0.75, 4.0, 3)
+
+
+def test_finite_differences_errors_name_the_argument():
+    """finite_differences is not under @validate_params: its own checks are the boundary."""
+    from dlt.theory.finite_differences import finite_differences
+
+    f, z, one = (lambda x: x[:, 0]), torch.zeros(2), torch.ones(2)
+    cases = [
+        ((3, z, one, 1), TypeError, r"^f must be callable, got int$"),
+        (
+            (f, torch.zeros(2, 2), one, 1),
+            ValueError,
+            r"^x0 must have shape \(d,\), got shape \(2, 2",
+        ),
+        (
+            (f, z, torch.ones(2, 1), 1),
+            ValueError,
+            r"^direction must have shape \(d,\), got shape \(",
+        ),
+        (
+            (f, z, torch.ones(3), 1),
+            ValueError,
+            r"^direction must have shape \(2,\) like x0, got \(3,",
+        ),
+        ((f, z, one, -1), ValueError, r"^max_order must be >= 0, got -1$"),
+        ((f, z, one, 1, 0.0), ValueError, r"^h must be > 0, got 0\.0$"),
+        ((lambda x: x[:2, 0], z, one, 2), ValueError, r"^f must return a tensor with 3 rows, one"),
+        (
+            (lambda x: [1.0, 2.0], z, one, 1),
+            ValueError,
+            r"^f must return a tensor with 2 rows, one",
+        ),
+    ]
+    for args, error, match in cases:
+        with pytest.raises(error, match=match):
+            finite_differences(*args)
+
+
+def test_finite_differences_order_zero_default_step_and_dtype():
+    """Order 0 is f(x0) alone; the default step is h = 1 (Δ³ of t³ is 3! h³: 6, and 48 at h = 2);
+    the points are in x0's dtype, a float64 direction is cast to float32 with x0."""
+    from dlt.theory.finite_differences import finite_differences
+
+    cube = lambda x: x[:, 0] ** 3  # noqa: E731
+    z, one = torch.zeros(1), torch.ones(1)
+    assert finite_differences(cube, z + 2, one, 0).tolist() == [8.0]
+    assert finite_differences(cube, z, one, 3).tolist() == [0.0, 1.0, 6.0, 6.0]
+    assert finite_differences(cube, z, one, 3, h=2.0)[3].item() == 48.0
+    out = finite_differences(cube, z, one.double(), 3)
+    assert out.dtype == torch.float32
