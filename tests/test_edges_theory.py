@@ -616,3 +616,99 @@ def test_finite_differences_order_zero_default_step_and_dtype():
     assert finite_differences(cube, z, one, 3, h=2.0)[3].item() == 48.0
     out = finite_differences(cube, z, one.double(), 3)
     assert out.dtype == torch.float32
+
+
+# ---------------------------------------------------------------- kernel dynamics
+
+
+def _dynamics(theta, kx, y, f0, f0s, t, lr=None):
+    from dlt.theory.kernel_dynamics import kernel_gd_dynamics
+
+    return kernel_gd_dynamics(theta, kx, y, f0, f0s, t, lr=lr)
+
+
+def test_kernel_gd_dynamics_at_a_step_that_zeroes_a_direction():
+    """Θ = diag(2, 1), n = 2, lr = 1: x = lr λ / n is exactly 1 on the first direction, which one
+    step fits exactly; at t = 0 nothing moved (log1p(-1) = -inf times t = 0 gives NaN there)."""
+    theta = torch.diag(torch.tensor([2.0, 1.0], dtype=torch.float64))
+    one, zero = torch.ones(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
+    f, _ = _dynamics(theta, theta, one, zero, zero, torch.tensor([0, 1, 2]), lr=1.0)
+    assert f.tolist() == [[0.0, 0.0], [1.0, 0.5], [1.0, 0.75]]
+
+
+def test_kernel_gd_dynamics_flow_in_float64_time():
+    """t = 1/3 is used as a float64 number: f(t) = y - e^{-Θ t / n} (y - f0) to 1e-13 (t rounded
+    to float32 is 3e-8 off)."""
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(4, 4, generator=g, dtype=torch.float64)
+    theta, y = a @ a.T, torch.randn(4, generator=g, dtype=torch.float64)
+    zero = torch.zeros(4, dtype=torch.float64)
+    f, _ = _dynamics(theta, theta, y, zero, zero, 1 / 3)
+    want = y - torch.linalg.matrix_exp(-theta / 3 / 4) @ y
+    torch.testing.assert_close(f[0], want, rtol=1e-13, atol=1e-13)
+
+
+def test_kernel_gd_dynamics_below_the_eigenvalue_cut_off_takes_the_limit():
+    """An eigenvalue λ below 1e-12 λ_max (1e-14 here) takes the limit of (1 - g)/λ: t/n for the
+    flow and t lr / n for t steps. A test input sees that direction through an entry 1e-7 (the
+    joint kernel [[Θ, kᵀ], [k, 1]] stays positive semi-definite) and moves by 1e-7 times it."""
+    theta = torch.diag(torch.tensor([1.0, 1e-14], dtype=torch.float64))
+    kx = torch.tensor([[0.0, 1e-7]], dtype=torch.float64)
+    y, f0, f0s = torch.ones(2, dtype=torch.float64), torch.zeros(2), torch.zeros(1)
+    _, flow = _dynamics(theta, kx, y, f0, f0s, 1.0)  # h = t / n = 1/2
+    assert flow.item() == pytest.approx(5e-8, rel=1e-12)
+    _, steps = _dynamics(theta, kx, y, f0, f0s, 4, lr=0.5)  # h = t lr / n = 1
+    assert steps.item() == pytest.approx(1e-7, rel=1e-12)
+
+
+@pytest.mark.parametrize("c", [1e-10, 1e10])
+def test_kernel_gd_dynamics_are_invariant_under_rescaling_the_kernel_and_the_time(c):
+    """(Θ, k, t) → (cΘ, ck, t/c) for the flow and (cΘ, ck, lr/c) for steps leave every output
+    unchanged: the eigenvalue cut-off is relative to λ_max (at c = 1e-10 the eigenvalue 1e-13 of
+    cΘ is far above it, and must not take the small-λ limit)."""
+    q, _ = torch.linalg.qr(
+        torch.randn(3, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    )
+    theta = q @ torch.diag(torch.tensor([1.0, 0.1, 1e-3], dtype=torch.float64)) @ q.T
+    kx = torch.randn(2, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    y, f0, f0s = torch.ones(3, dtype=torch.float64), torch.zeros(3), torch.zeros(2)
+    for t, lr in ((1000.0, None), (1000, 1.0)):
+        want = _dynamics(theta, kx, y, f0, f0s, t, lr)
+        got = _dynamics(c * theta, c * kx, y, f0, f0s, t / c if lr is None else t,
+                        None if lr is None else lr / c)  # fmt: skip
+        for a, b in zip(got, want, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-12)
+
+
+def test_kernel_gd_dynamics_errors_with_their_messages():
+    """lr is checked in the body (no declaration); the lengths of f0_train and f0_test, the
+    width of theta_test_train and whole steps are checked against each other there too."""
+    k, ones = torch.eye(3), torch.ones(3)
+    cases = [
+        ((k, torch.ones(2, 3), ones, torch.ones(4), torch.ones(2), 1.0), {},
+         r"^f0_train must have length 3 to match the inputs, got 4$"),
+        ((k, torch.ones(2, 3), ones, ones, ones, 1.0), {},
+         r"^f0_test must have length 2 to match the inputs, got 3$"),
+        ((k, torch.ones(2, 4), ones, ones, torch.ones(2), 1.0), {},
+         r"^theta_test_train must have shape \(m, 3\), got \(2, 4\)$"),
+        ((k, torch.ones(2, 3), ones, ones, torch.ones(2), 1.5), {"lr": 0.1},
+         r"^t must hold whole numbers of steps when lr is given$"),
+        ((k, torch.ones(2, 3), ones, ones, torch.ones(2), 1), {"lr": 0.0}, r"^lr must be > 0, got 0\.0$"),
+        ((k, torch.ones(2, 3), ones, ones, torch.ones(2), -1.0), {}, r"^t must be >= 0$"),
+    ]  # fmt: skip
+    for args, kwargs, match in cases:
+        with pytest.raises(ValueError, match=match):
+            _dynamics(*args, **kwargs)
+
+
+def test_kernel_gd_dynamics_computes_float32_inputs_in_float64():
+    """Every input is taken to float64 (the documented output dtype), the test kernel too."""
+    g = torch.Generator().manual_seed(2)
+    a = torch.randn(5, 3, generator=g)
+    theta, kx = a[:3] @ a[:3].T, a[3:] @ a[:3].T
+    y, f0, f0s = torch.randn(3, generator=g), torch.zeros(3), torch.zeros(2)
+    got = _dynamics(theta, kx, y, f0, f0s, 2.0)
+    want = _dynamics(*(v.double() for v in (theta, kx, y, f0, f0s)), 2.0)
+    for a, b in zip(got, want, strict=True):
+        assert a.dtype == torch.float64
+        torch.testing.assert_close(a, b, rtol=1e-15, atol=0)

@@ -49,6 +49,7 @@ TESTS: dict[str, list[str]] = {
                 "test_kernel_gd_dynamics_matches_iterated_gradient_descent",
                 "test_kernel_gd_dynamics_small_eigenvalues_without_cancellation",
                 "test_kernel_gd_dynamics_flow_limits",
+                "test_dynamics_errors",
             )
         ),
         "tests/test_edges_theory.py",
