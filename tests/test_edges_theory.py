@@ -712,3 +712,69 @@ def test_kernel_gd_dynamics_computes_float32_inputs_in_float64():
     for a, b in zip(got, want, strict=True):
         assert a.dtype == torch.float64
         torch.testing.assert_close(a, b, rtol=1e-15, atol=0)
+
+
+# ---------------------------------------------------------------- boolean
+
+
+def test_walsh_transform_of_the_one_dimensional_cube():
+    """d = 1 (two rows) is a cube: f = (1, 3) has mean 2 and coefficient -1 on χ_{0}."""
+    from dlt.theory.boolean import walsh_coefficients, walsh_values
+
+    assert walsh_coefficients(torch.tensor([1.0, 3.0])).tolist() == [2.0, -1.0]
+    assert walsh_values(torch.tensor([2.0, -1.0])).tolist() == [1.0, 3.0]
+
+
+def test_boolean_errors_name_the_argument():
+    """Rows not a power of two, and a coordinate equal to d, each with its exact message."""
+    from dlt.theory import boolean as b
+
+    rows = r"^{} must have 2\^d rows \(d >= 1\), got 3$"
+    cases = [
+        (lambda: b.walsh_coefficients(torch.ones(3)), rows.format("values")),
+        (lambda: b.walsh_values(torch.ones(3, 2)), rows.format("coefficients")),
+        (lambda: b.influence(torch.ones(3), 0), rows.format("coefficients")),
+        (lambda: b.min_degree_interpolator(torch.ones(3), 0), rows.format("coefficients")),
+        (lambda: b.product_kernel_unseen_error(torch.ones(3), 0.5), rows.format("coefficients")),
+    ]
+    c = torch.arange(8.0)
+    for fn in (b.influence, b.min_degree_interpolator):
+        cases.append((lambda fn=fn: fn(c, 3), r"^coordinate must be below d = 3, got 3$"))
+    cases.append(
+        (
+            lambda: b.product_kernel_unseen_error(c, 0.5, 3),
+            r"^coordinate must be below d = 3, got 3$",
+        )
+    )
+    for call, match in cases:
+        with pytest.raises(ValueError, match=match):
+            call()
+
+
+def test_boolean_functions_of_several_columns_act_column_by_column():
+    """(2^d, k) coefficients are k functions: each result's column is that of its column alone,
+    (k,) for the influence and the unseen error, (2^d, k) for the interpolator."""
+    from dlt.theory import boolean as b
+
+    c = torch.randn(8, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    for fn, args in ((b.influence, (1,)), (b.min_degree_interpolator, (2,)),
+                     (b.product_kernel_unseen_error, (0.5, 1))):  # fmt: skip
+        out = fn(c, *args)
+        assert out.shape == ((8, 3) if fn is b.min_degree_interpolator else (3,))
+        for j in range(3):
+            torch.testing.assert_close(out[..., j], fn(c[:, j], *args), rtol=1e-15, atol=0)
+
+
+def test_product_kernel_by_hand_off_the_cube_and_in_x1s_dtype():
+    """k(x, x') = Π (1 + ε² x_i x'_i) for any entries (on the cube x_i x'_i = x_i / x'_i, off it
+    not): (1 + ¼·2·½)(1 + ¼·1·3) = 2.1875, in x1's dtype (float32 here, x2 float64)."""
+    from dlt.theory.boolean import product_kernel, product_kernel_unseen_error
+
+    x1 = torch.tensor([[2.0, 1.0]])
+    k = product_kernel(x1, torch.tensor([[0.5, 3.0]], dtype=torch.float64), 0.5)
+    assert k.dtype == torch.float32 and k.tolist() == [[2.1875]]
+    c = torch.arange(8.0)
+    assert torch.equal(product_kernel_unseen_error(c, 0.5), product_kernel_unseen_error(c, 0.5, 0))
+    assert not torch.equal(
+        product_kernel_unseen_error(c, 0.5), product_kernel_unseen_error(c, 0.5, 1)
+    )
