@@ -778,3 +778,76 @@ def test_product_kernel_by_hand_off_the_cube_and_in_x1s_dtype():
     assert not torch.equal(
         product_kernel_unseen_error(c, 0.5), product_kernel_unseen_error(c, 0.5, 1)
     )
+
+
+# ---------------------------------------------------------------- icl
+
+
+def test_icl_predictors_return_the_prompts_dtype():
+    """Each baseline computes in float64 and returns the prompts' dtype (float32 here), one
+    prediction per prompt; the lasso predictor is x_q · lasso(X, y, lam, n_iter) itself."""
+    from dlt.solve.lasso import lasso
+    from dlt.theory import icl
+
+    P = torch.randn(4, 6, 4, generator=torch.Generator().manual_seed(0))
+    X, y, xq = P[:, :-1, :-1], P[:, :-1, -1], P[:, -1, :-1]
+    for out in (icl.least_squares_predictor(P), icl.ridge_predictor(P, 0.1),
+                icl.lasso_predictor(P, 0.1, 3), icl.one_step_gd_predictor(P, lr=0.1)):  # fmt: skip
+        assert out.dtype == torch.float32 and out.shape == (4,)
+    want = (xq.double() * lasso(X, y, 0.1, 3)).sum(-1).float()
+    torch.testing.assert_close(icl.lasso_predictor(P, 0.1, 3), want)
+    default = (xq.double() * lasso(X, y, 0.1, 500)).sum(-1).float()
+    torch.testing.assert_close(icl.lasso_predictor(P, 0.1), default)
+    gd = (xq.double() * (0.1 * (y.double()[..., None] * X.double()).mean(1))).sum(-1).float()
+    torch.testing.assert_close(icl.one_step_gd_predictor(P, lr=0.1), gd)
+    assert torch.equal(icl.gd_predictor(P.double(), 0.1, 0), torch.zeros(4, dtype=torch.float64))
+
+
+def test_icl_preconditioner_arguments_and_their_errors():
+    """lr may be a number, a 0-dim tensor or a (d, d) matrix; anything else, a NaN matrix, a
+    non-positive number, or both or neither of lr and preconditioner raise with exact messages;
+    d = 1 is a valid construction, in float64."""
+    from dlt.theory import icl
+
+    P = torch.randn(2, 5, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    assert torch.equal(icl.one_step_gd_predictor(P, lr=torch.tensor(0.5)),
+                       icl.one_step_gd_predictor(P, lr=0.5))  # fmt: skip
+    q, v = icl.gd_construction(1, 0.5)
+    assert q.tolist() == [[0.5, 0.0], [0.0, 0.0]] and v.tolist() == [[0.0, 0.0], [0.0, -1.0]]
+    assert q.dtype == v.dtype == torch.float64
+    cases = [
+        (lambda: icl.gd_construction(2, torch.eye(3)),
+         r"^lr must be a number or a \(2, 2\) matrix, got shape \(3, 3\)$"),
+        (lambda: icl.one_step_gd_predictor(P, lr=torch.ones(3)),
+         r"^lr must be a number or a \(3, 3\) matrix, got shape \(3,\)$"),
+        (lambda: icl.one_step_gd_predictor(P, preconditioner=torch.eye(2)),
+         r"^preconditioner must be a number or a \(3, 3\) matrix, got shape \(2, 2\)$"),
+        (lambda: icl.one_step_gd_predictor(P, preconditioner=torch.full((3, 3), math.nan)),
+         r"^preconditioner must be finite"),
+        (lambda: icl.one_step_gd_predictor(P, lr=-1.0), r"^lr must be > 0, got -1\.0$"),
+        (lambda: icl.one_step_gd_predictor(P), r"^give exactly one of lr and preconditioner$"),
+        (lambda: icl.one_step_gd_predictor(P, lr=0.1, preconditioner=torch.eye(3)),
+         r"^give exactly one of lr and preconditioner$"),
+    ]  # fmt: skip
+    for call, match in cases:
+        with pytest.raises(ValueError, match=match):
+            call()
+
+
+def test_optimal_one_step_preconditioner_and_risk_by_hand():
+    """Γ* = [(n+1)/n Σ + (tr Σ + σ²)/n I]⁻¹: Σ = diag(1, 2), n = 3, σ = ½ gives diag(12/29, 12/45)
+    to 1e-15; n = 1 and d = 1 are valid (Σ = I: 1/3); the noise defaults to 0; the risk takes a
+    float32 preconditioner as the same float64 numbers."""
+    from dlt.theory import icl
+
+    cov = torch.diag(torch.tensor([1.0, 2.0], dtype=torch.float64))
+    got = icl.optimal_one_step_preconditioner(3, 2, cov, 0.5)
+    torch.testing.assert_close(got, torch.diag(torch.tensor([12 / 29, 12 / 45], dtype=torch.float64)),
+                               rtol=1e-15, atol=0)  # fmt: skip
+    assert torch.equal(icl.optimal_one_step_preconditioner(3, 2, cov),
+                       icl.optimal_one_step_preconditioner(3, 2, cov, 0.0))  # fmt: skip
+    assert icl.optimal_one_step_preconditioner(1, 1).item() == pytest.approx(1 / 3, rel=1e-15)
+    g = torch.tensor([[0.5, 0.1], [0.1, 0.25]])
+    risk = icl.one_step_risk(g, 3, cov)
+    assert risk == icl.one_step_risk(g.double(), 3, cov) == icl.one_step_risk(g, 3, cov, 0.0)
+    assert icl.one_step_risk(g, 1, cov) > risk > icl.one_step_risk(g, 30, cov) > 0
