@@ -490,3 +490,37 @@ def test_top_frequency_share_refuses_at_100_machine_epsilons_of_non_constant_pow
                 top_frequency_share(E, 1)
         else:
             assert float(top_frequency_share(E, 1)) == 1.0
+
+
+# ---------------------------------------------------------------- sequence accuracy
+
+
+class _Echo(torch.nn.Module):
+    """Predicts each input token itself (one-hot logits over 5 symbols)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.ones(()))
+
+    def forward(self, x):
+        return self.scale * torch.nn.functional.one_hot(x, 5).double()
+
+
+def test_sequence_accuracy_reads_the_models_predictions_of_the_tokens():
+    """A model that echoes its input is right exactly where the target is the token: one of the
+    three scored positions of sequence 0 (1/3 per token, in float64) and all of sequence 1."""
+    from dlt.measure.sequences import sequence_accuracy
+
+    tokens = torch.tensor([[1, 2, 3], [4, 4, 0]])
+    targets = torch.tensor([[1, 0, 0], [4, 4, -100]])
+    acc = sequence_accuracy(_Echo(), tokens, targets)
+    assert acc.exact.tolist() == [0.5] and acc.token.dtype == torch.float64
+    assert acc.token.tolist() == [3 / 5]
+    with pytest.raises(
+        ValueError, match=r"^targets must have the shape \(2, 3\) of tokens, got \(3, 2\)$"
+    ):
+        sequence_accuracy(_Echo(), tokens, targets.T)
+    with pytest.raises(
+        ValueError, match=r"^targets must score at least one position of every sequence$"
+    ):
+        sequence_accuracy(_Echo(), tokens, torch.tensor([[1, 0, 0], [-100, -100, -100]]))

@@ -574,3 +574,63 @@ def test_a_loss_that_takes_the_model_gets_the_batch_and_the_step():
     calls.clear()
     fit(_linear64(w0), X, y, loss=loss, steps=0)
     assert calls == [(0, 6, 6)]  # no step taken: the record of the start is step 0
+
+
+# ---------------------------------------------------------------- sequence losses
+
+
+def test_sequence_cross_entropy_takes_masked_logits_and_checks_targets():
+    """Logits may be -inf (a masked symbol): out is not required finite; targets must be integer
+    of shape (n, T), a float tensor or a transposed one raising the exact message."""
+    from dlt.train.sequence import sequence_cross_entropy
+
+    out = torch.tensor([[[[0.0, -math.inf], [0.0, 0.0]]]], dtype=torch.float64)  # (1, 1, 2, 2)
+    loss = sequence_cross_entropy(out, torch.tensor([[0, 1]]))
+    assert float(loss) == pytest.approx(math.log(2) / 2)
+    for bad, got in ((torch.tensor([[0.0, 1.0]]), r"torch\.float32 \(1, 2\)"),
+                     (torch.tensor([[0], [1]]), r"torch\.int64 \(2, 1\)")):  # fmt: skip
+        with pytest.raises(
+            ValueError, match=rf"^targets must be int64 of shape \(1, 2\), got {got}$"
+        ):
+            sequence_cross_entropy(out, bad)
+
+
+def test_fresh_batch_loss_lengths_seeds_and_errors():
+    """Step t draws k uniformly from min_length..max_length (both ends, nothing else) with the
+    generator seeded seed * 1_000_003 + t (seed 0 by default, batch_size 1 valid); each argument
+    error has its exact message (a class: no @validate_params)."""
+    from dlt.data.sequences import copy_task
+    from dlt.train.sequence import FreshBatchLoss
+
+    seen = []
+
+    def task(n, k, seed, device):
+        seen.append((k, int(torch.randint(0, 10**9, (1,), generator=seed))))
+        return copy_task(n, k, seed=0, device=device)
+
+    net = torch.nn.Sequential(torch.nn.Embedding(40, 40))
+    net.forward = lambda x: torch.nn.Sequential.forward(net, x)[None]  # (1, n, T, vocab)
+    loss = FreshBatchLoss(task, 1, 2, 4)
+    assert loss.seed == 0
+    for step in range(60):
+        loss(net, None, None, step)
+    assert {k for k, _ in seen} == {2, 3, 4}
+    for step in (0, 7):
+        g = torch.Generator().manual_seed(0 * 1_000_003 + step)
+        k = int(torch.randint(2, 5, (1,), generator=g))
+        assert seen[step] == (k, int(torch.randint(0, 10**9, (1,), generator=g)))
+    seen.clear()
+    FreshBatchLoss(task, 1, 3, 3, seed=2)(net, None, None, 5)
+    g = torch.Generator().manual_seed(2 * 1_000_003 + 5)
+    int(torch.randint(3, 4, (1,), generator=g))
+    assert seen == [(3, int(torch.randint(0, 10**9, (1,), generator=g)))]
+    cases = [
+        ((3, 1, 1, 2), TypeError, r"^task must be callable, got int$"),
+        ((task, 0, 1, 2), ValueError, r"^batch_size must be >= 1, got 0$"),
+        ((task, 1, 0, 2), ValueError, r"^min_length must be >= 1, got 0$"),
+        ((task, 1, 3, 2), ValueError, r"^max_length must be >= 3, got 2$"),
+        ((task, 1, 1, 2, -1), ValueError, r"^seed must be >= 0, got -1$"),
+    ]
+    for args, error, match in cases:
+        with pytest.raises(error, match=match):
+            FreshBatchLoss(*args)
