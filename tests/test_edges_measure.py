@@ -524,3 +524,43 @@ def test_sequence_accuracy_reads_the_models_predictions_of_the_tokens():
         ValueError, match=r"^targets must score at least one position of every sequence$"
     ):
         sequence_accuracy(_Echo(), tokens, torch.tensor([[1, 0, 0], [-100, -100, -100]]))
+
+
+# ---------------------------------------------------------------- kendall tau
+
+
+def _tau_b_by_hand(x, y):
+    sx = torch.sign(x[:, None] - x[None, :])
+    sy = torch.sign(y[:, None] - y[None, :])
+    den = math.sqrt(float(sx.abs().sum() * sy.abs().sum()))
+    return float((sx * sy).sum()) / den if den > 0 else 0.0
+
+
+def test_kendall_tau_bootstrap_interval_by_hand():
+    """The interval is the (1 - level)/2 and (1 + level)/2 quantiles of tau-b over `resamples`
+    resamples of the runs drawn from a generator seeded `seed` (0 by default, and not the global
+    generator); 3 runs and one resample are valid; the defaults are level 0.9, 2000 resamples."""
+    from dlt.measure.ranking import kendall_tau
+
+    x = torch.arange(8.0, dtype=torch.float64)
+    y = torch.tensor([1.0, 0.0, 3.0, 2.0, 5.0, 4.0, 7.0, 6.0], dtype=torch.float64)
+    for seed in (0, 5):
+        r = kendall_tau(x, y, level=0.8, resamples=50, seed=seed)
+        idx = torch.randint(8, (50, 8), generator=torch.Generator().manual_seed(seed))
+        boot = torch.tensor([_tau_b_by_hand(x[i], y[i]) for i in idx], dtype=torch.float64)
+        q = torch.quantile(boot, torch.tensor([0.1, 0.9], dtype=torch.float64))
+        assert (r.low, r.high) == pytest.approx((float(q[0]), float(q[1])), rel=1e-12)
+    torch.manual_seed(1)
+    a = kendall_tau(x, y, resamples=50)
+    torch.manual_seed(2)
+    assert kendall_tau(x, y, resamples=50) == a == kendall_tau(x, y, resamples=50, seed=0)
+    # 30 runs: fine-grained taus, so one resample more moves the interpolated quantile
+    g = torch.Generator().manual_seed(0)
+    u = torch.randn(30, generator=g, dtype=torch.float64)
+    v = u + torch.randn(30, generator=g, dtype=torch.float64)
+    assert kendall_tau(u, v) == kendall_tau(u, v, level=0.9, resamples=2000, seed=0)
+    assert kendall_tau(u, v) != kendall_tau(u, v, resamples=2001)
+    three = kendall_tau([1.0, 2.0, 3.0], [1.0, 3.0, 2.0], resamples=1)
+    assert three.tau == pytest.approx(1 / 3) and three.runs == 3 and three.low == three.high
+    with pytest.raises(ValueError, match=r"^x must have at least 3 entries, got 2$"):
+        kendall_tau([1.0, 2.0], [2.0, 1.0])
