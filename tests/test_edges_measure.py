@@ -564,3 +564,41 @@ def test_kendall_tau_bootstrap_interval_by_hand():
     assert three.tau == pytest.approx(1 / 3) and three.runs == 3 and three.low == three.high
     with pytest.raises(ValueError, match=r"^x must have at least 3 entries, got 2$"):
         kendall_tau([1.0, 2.0], [2.0, 1.0])
+
+
+# ---------------------------------------------------------------- convergence measures
+
+
+def test_activation_flips_count_a_zero_preactivation_as_inactive_and_mix_dtypes():
+    """1{w·x > 0}: a pre-activation of exactly 0 is inactive, so w0 = (1, 1) on x = (1, -1)
+    (w0·x = 0) and w = (1, 2) (w·x = -1) is no flip, nor is the reverse; float32 inputs meet
+    float64 weights in the promoted dtype."""
+    from dlt.measure.convergence import activation_flips
+
+    x = torch.tensor([[1.0, -1.0]], dtype=torch.float64)
+    w0, w = (
+        torch.tensor([[1.0, 1.0]], dtype=torch.float64),
+        torch.tensor([[1.0, 2.0]], dtype=torch.float64),
+    )
+    assert activation_flips(w0, w, x) == 0.0 == activation_flips(w, w0, x)
+    g = torch.Generator().manual_seed(0)
+    a, b = (
+        torch.randn(5, 3, generator=g, dtype=torch.float64),
+        torch.randn(5, 3, generator=g, dtype=torch.float64),
+    )
+    xs = torch.randn(7, 3, generator=g)
+    assert activation_flips(a, b, xs) == activation_flips(a, b, xs.double())
+    assert activation_flips(a.float(), b, xs) == activation_flips(a.double(), b, xs.double())
+    assert activation_flips(a, b.float(), xs.double()) == activation_flips(
+        a, b.float().double(), xs
+    )
+
+
+def test_ntk_scores_of_a_singular_kernel_has_an_infinite_condition_number():
+    """A zero input row gives the linear model's NTK [[1, 0], [0, 0]]: smallest eigenvalue
+    exactly 0, condition number inf (not a division by zero)."""
+    from dlt.measure.convergence import ntk_scores
+
+    model = nn.Linear(2, 1, bias=False)
+    s = ntk_scores(model, torch.tensor([[1.0, 0.0], [0.0, 0.0]]))
+    assert s[0] == 0.0 and s[1] == pytest.approx(1.0) and s[2] == math.inf
