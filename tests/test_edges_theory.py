@@ -851,3 +851,39 @@ def test_optimal_one_step_preconditioner_and_risk_by_hand():
     risk = icl.one_step_risk(g, 3, cov)
     assert risk == icl.one_step_risk(g.double(), 3, cov) == icl.one_step_risk(g, 3, cov, 0.0)
     assert icl.one_step_risk(g, 1, cov) > risk > icl.one_step_risk(g, 30, cov) > 0
+
+
+# ---------------------------------------------------------------- diagonal networks
+
+
+def test_diagonal_net_solution_errors_and_float32_targets():
+    """The body's own checks with their exact messages: y's length against X, a rank-deficient
+    X, and max_iter = 1 (valid, but one Newton step does not reach tol); float32 targets are
+    solved in float64 like float64 ones."""
+    from dlt.theory.diagonal import diagonal_net_solution
+
+    X = torch.tensor([[1.0, 0.5, 0.0], [0.0, 1.0, 2.0]], dtype=torch.float64)
+    y = torch.tensor([1.0, -1.0], dtype=torch.float64)
+    torch.testing.assert_close(diagonal_net_solution(X, y.float(), 0.1),
+                               diagonal_net_solution(X, y, 0.1), rtol=0, atol=0)  # fmt: skip
+    cases = [
+        (lambda: diagonal_net_solution(X, torch.ones(3), 0.1),
+         r"^y must have length 2 to match the inputs, got 3$"),
+        (lambda: diagonal_net_solution(torch.ones(2, 2, dtype=torch.float64), y, 0.1),
+         r"^X must have full row rank for interpolators to exist$"),
+        (lambda: diagonal_net_solution(X, y, 0.1, max_iter=1),
+         r"^Newton's method did not reach tol=1e-10 in max_iter=1 steps$"),
+    ]  # fmt: skip
+    for call, match in cases:
+        with pytest.raises(ValueError, match=match):
+            call()
+
+
+def test_diagonal_potential_of_a_batch_is_one_value_per_row():
+    from dlt.theory.diagonal import diagonal_potential
+
+    w = torch.tensor([[1.0, -0.5, 0.0], [2.0, 0.0, 0.0]], dtype=torch.float64)
+    out = diagonal_potential(w, 0.5)
+    assert out.shape == (2,)
+    for i in range(2):
+        assert out[i].item() == pytest.approx(diagonal_potential(w[i], 0.5).item(), rel=1e-15)
