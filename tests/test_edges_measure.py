@@ -490,3 +490,115 @@ def test_top_frequency_share_refuses_at_100_machine_epsilons_of_non_constant_pow
                 top_frequency_share(E, 1)
         else:
             assert float(top_frequency_share(E, 1)) == 1.0
+
+
+# ---------------------------------------------------------------- sequence accuracy
+
+
+class _Echo(torch.nn.Module):
+    """Predicts each input token itself (one-hot logits over 5 symbols)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.ones(()))
+
+    def forward(self, x):
+        return self.scale * torch.nn.functional.one_hot(x, 5).double()
+
+
+def test_sequence_accuracy_reads_the_models_predictions_of_the_tokens():
+    """A model that echoes its input is right exactly where the target is the token: one of the
+    three scored positions of sequence 0 (1/3 per token, in float64) and all of sequence 1."""
+    from dlt.measure.sequences import sequence_accuracy
+
+    tokens = torch.tensor([[1, 2, 3], [4, 4, 0]])
+    targets = torch.tensor([[1, 0, 0], [4, 4, -100]])
+    acc = sequence_accuracy(_Echo(), tokens, targets)
+    assert acc.exact.tolist() == [0.5] and acc.token.dtype == torch.float64
+    assert acc.token.tolist() == [3 / 5]
+    with pytest.raises(
+        ValueError, match=r"^targets must have the shape \(2, 3\) of tokens, got \(3, 2\)$"
+    ):
+        sequence_accuracy(_Echo(), tokens, targets.T)
+    with pytest.raises(
+        ValueError, match=r"^targets must score at least one position of every sequence$"
+    ):
+        sequence_accuracy(_Echo(), tokens, torch.tensor([[1, 0, 0], [-100, -100, -100]]))
+
+
+# ---------------------------------------------------------------- kendall tau
+
+
+def _tau_b_by_hand(x, y):
+    sx = torch.sign(x[:, None] - x[None, :])
+    sy = torch.sign(y[:, None] - y[None, :])
+    den = math.sqrt(float(sx.abs().sum() * sy.abs().sum()))
+    return float((sx * sy).sum()) / den if den > 0 else 0.0
+
+
+def test_kendall_tau_bootstrap_interval_by_hand():
+    """The interval is the (1 - level)/2 and (1 + level)/2 quantiles of tau-b over `resamples`
+    resamples of the runs drawn from a generator seeded `seed` (0 by default, and not the global
+    generator); 3 runs and one resample are valid; the defaults are level 0.9, 2000 resamples."""
+    from dlt.measure.ranking import kendall_tau
+
+    x = torch.arange(8.0, dtype=torch.float64)
+    y = torch.tensor([1.0, 0.0, 3.0, 2.0, 5.0, 4.0, 7.0, 6.0], dtype=torch.float64)
+    for seed in (0, 5):
+        r = kendall_tau(x, y, level=0.8, resamples=50, seed=seed)
+        idx = torch.randint(8, (50, 8), generator=torch.Generator().manual_seed(seed))
+        boot = torch.tensor([_tau_b_by_hand(x[i], y[i]) for i in idx], dtype=torch.float64)
+        q = torch.quantile(boot, torch.tensor([0.1, 0.9], dtype=torch.float64))
+        assert (r.low, r.high) == pytest.approx((float(q[0]), float(q[1])), rel=1e-12)
+    torch.manual_seed(1)
+    a = kendall_tau(x, y, resamples=50)
+    torch.manual_seed(2)
+    assert kendall_tau(x, y, resamples=50) == a == kendall_tau(x, y, resamples=50, seed=0)
+    # 30 runs: fine-grained taus, so one resample more moves the interpolated quantile
+    g = torch.Generator().manual_seed(0)
+    u = torch.randn(30, generator=g, dtype=torch.float64)
+    v = u + torch.randn(30, generator=g, dtype=torch.float64)
+    assert kendall_tau(u, v) == kendall_tau(u, v, level=0.9, resamples=2000, seed=0)
+    assert kendall_tau(u, v) != kendall_tau(u, v, resamples=2001)
+    three = kendall_tau([1.0, 2.0, 3.0], [1.0, 3.0, 2.0], resamples=1)
+    assert three.tau == pytest.approx(1 / 3) and three.runs == 3 and three.low == three.high
+    with pytest.raises(ValueError, match=r"^x must have at least 3 entries, got 2$"):
+        kendall_tau([1.0, 2.0], [2.0, 1.0])
+
+
+# ---------------------------------------------------------------- convergence measures
+
+
+def test_activation_flips_count_a_zero_preactivation_as_inactive_and_mix_dtypes():
+    """1{w·x > 0}: a pre-activation of exactly 0 is inactive, so w0 = (1, 1) on x = (1, -1)
+    (w0·x = 0) and w = (1, 2) (w·x = -1) is no flip, nor is the reverse; float32 inputs meet
+    float64 weights in the promoted dtype."""
+    from dlt.measure.convergence import activation_flips
+
+    x = torch.tensor([[1.0, -1.0]], dtype=torch.float64)
+    w0, w = (
+        torch.tensor([[1.0, 1.0]], dtype=torch.float64),
+        torch.tensor([[1.0, 2.0]], dtype=torch.float64),
+    )
+    assert activation_flips(w0, w, x) == 0.0 == activation_flips(w, w0, x)
+    g = torch.Generator().manual_seed(0)
+    a, b = (
+        torch.randn(5, 3, generator=g, dtype=torch.float64),
+        torch.randn(5, 3, generator=g, dtype=torch.float64),
+    )
+    xs = torch.randn(7, 3, generator=g)
+    assert activation_flips(a, b, xs) == activation_flips(a, b, xs.double())
+    assert activation_flips(a.float(), b, xs) == activation_flips(a.double(), b, xs.double())
+    assert activation_flips(a, b.float(), xs.double()) == activation_flips(
+        a, b.float().double(), xs
+    )
+
+
+def test_ntk_scores_of_a_singular_kernel_has_an_infinite_condition_number():
+    """A zero input row gives the linear model's NTK [[1, 0], [0, 0]]: smallest eigenvalue
+    exactly 0, condition number inf (not a division by zero)."""
+    from dlt.measure.convergence import ntk_scores
+
+    model = nn.Linear(2, 1, bias=False)
+    s = ntk_scores(model, torch.tensor([[1.0, 0.0], [0.0, 0.0]]))
+    assert s[0] == 0.0 and s[1] == pytest.approx(1.0) and s[2] == math.inf

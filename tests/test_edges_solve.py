@@ -310,3 +310,59 @@ def test_ridge_path_rows_at_zero_and_one_of_a_rank_deficient_design():
     assert torch.allclose(ridge(X, y, 1.0), ridge(X, y[..., None], 1.0), atol=0, rtol=0)
     normal = torch.linalg.solve(X.mT @ X / 4 + torch.eye(3, dtype=X.dtype), X.mT @ y[..., None] / 4)
     assert torch.allclose(ridge(X, y, 1.0), normal[..., 0], atol=1e-12)
+
+
+# ---------------------------------------------------------------- polynomial fits
+
+
+def test_polynomial_fit_with_ridge_solves_the_normal_equations_by_hand():
+    """λ > 0 (0.1, which float32 does not hold, and 1): c = (ΦᵀΦ/n + λI)⁻¹ Φᵀy/n with n = 4
+    samples (not d = 1), and train_mse = mean((Φc - y)²), to 1e-13; λ = 0 is least squares."""
+    from dlt.solve.polynomial import polynomial_fit
+
+    z = torch.tensor([[0.0], [1.0], [2.0], [3.0]], dtype=torch.float64)
+    y = torch.tensor([1.0, 0.0, 2.0, 5.0], dtype=torch.float64)
+    phi = torch.cat([torch.ones(4, 1, dtype=torch.float64), z], 1)
+    for lam in (0.1, 1.0):
+        fit = polynomial_fit(z, y, 1, ridge=lam)
+        want = torch.linalg.solve(
+            phi.T @ phi / 4 + lam * torch.eye(2, dtype=torch.float64), phi.T @ y / 4
+        )
+        torch.testing.assert_close(fit.coef, want, rtol=1e-13, atol=0)
+        assert fit.train_mse == pytest.approx(float(((phi @ want - y) ** 2).mean()), rel=1e-13)
+    ls = polynomial_fit(z, y, 1)
+    torch.testing.assert_close(ls.coef, torch.linalg.lstsq(phi, y[:, None]).solution[:, 0])
+    assert ls.train_mse == pytest.approx(1.05, rel=1e-12)  # residuals -1.1, 1.3, 0.7, -0.9
+
+
+def test_polynomial_fit_dtypes_and_the_smallest_sizes():
+    """y is taken to z's dtype (float32 y, float64 z), a fit in float64 predicts float32 inputs
+    in float64; d = 1 and degree 0 are valid (the constant fit: the mean)."""
+    from dlt.solve.polynomial import monomial_exponents, polynomial_fit
+
+    assert monomial_exponents(1, 0).tolist() == [[0]]
+    z = torch.tensor([[0.5], [1.0], [2.0]], dtype=torch.float64)
+    fit = polynomial_fit(z, torch.tensor([1.0, 2.0, 6.0]), 0)
+    assert fit.coef.dtype == torch.float64 and fit.coef.tolist() == pytest.approx([3.0])
+    out = fit.predict(torch.tensor([[7.0]]))
+    assert out.dtype == torch.float64 and out.tolist() == pytest.approx([3.0])
+
+
+def test_polynomial_errors_name_the_argument():
+    """No @validate_params in solve/polynomial.py: its own checks are the boundary."""
+    from dlt.solve.polynomial import monomial_exponents, monomial_features, polynomial_fit
+
+    z3 = torch.zeros(2, 2, 2)
+    cases = [
+        (lambda: monomial_exponents(0, 1), r"^d must be >= 1, got 0$"),
+        (lambda: monomial_exponents(1, -1), r"^degree must be >= 0, got -1$"),
+        (lambda: monomial_features(z3, 1), r"^z must have shape \(n, d\), got shape \(2, 2, 2\)$"),
+        (lambda: polynomial_fit(z3, torch.zeros(2), 1), r"^z must have shape \(n, d\), got shape"),
+        (lambda: polynomial_fit(torch.zeros(3, 1), torch.zeros(2), 1),
+         r"^y must have length 3 to match the inputs, got 2$"),
+        (lambda: polynomial_fit(torch.zeros(3, 1), torch.zeros(3), 1, ridge=-1.0),
+         r"^ridge must be >= 0, got -1\.0$"),
+    ]  # fmt: skip
+    for call, match in cases:
+        with pytest.raises(ValueError, match=match):
+            call()

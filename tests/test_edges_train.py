@@ -574,3 +574,184 @@ def test_a_loss_that_takes_the_model_gets_the_batch_and_the_step():
     calls.clear()
     fit(_linear64(w0), X, y, loss=loss, steps=0)
     assert calls == [(0, 6, 6)]  # no step taken: the record of the start is step 0
+
+
+# ---------------------------------------------------------------- sequence losses
+
+
+def test_sequence_cross_entropy_takes_masked_logits_and_checks_targets():
+    """Logits may be -inf (a masked symbol): out is not required finite; targets must be integer
+    of shape (n, T), a float tensor or a transposed one raising the exact message."""
+    from dlt.train.sequence import sequence_cross_entropy
+
+    out = torch.tensor([[[[0.0, -math.inf], [0.0, 0.0]]]], dtype=torch.float64)  # (1, 1, 2, 2)
+    loss = sequence_cross_entropy(out, torch.tensor([[0, 1]]))
+    assert float(loss) == pytest.approx(math.log(2) / 2)
+    for bad, got in ((torch.tensor([[0.0, 1.0]]), r"torch\.float32 \(1, 2\)"),
+                     (torch.tensor([[0], [1]]), r"torch\.int64 \(2, 1\)")):  # fmt: skip
+        with pytest.raises(
+            ValueError, match=rf"^targets must be int64 of shape \(1, 2\), got {got}$"
+        ):
+            sequence_cross_entropy(out, bad)
+
+
+def test_fresh_batch_loss_lengths_seeds_and_errors():
+    """Step t draws k uniformly from min_length..max_length (both ends, nothing else) with the
+    generator seeded seed * 1_000_003 + t (seed 0 by default, batch_size 1 valid); each argument
+    error has its exact message (a class: no @validate_params)."""
+    from dlt.data.sequences import copy_task
+    from dlt.train.sequence import FreshBatchLoss
+
+    seen = []
+
+    def task(n, k, seed, device):
+        seen.append((k, int(torch.randint(0, 10**9, (1,), generator=seed))))
+        return copy_task(n, k, seed=0, device=device)
+
+    net = torch.nn.Sequential(torch.nn.Embedding(40, 40))
+    net.forward = lambda x: torch.nn.Sequential.forward(net, x)[None]  # (1, n, T, vocab)
+    loss = FreshBatchLoss(task, 1, 2, 4)
+    assert loss.seed == 0
+    for step in range(60):
+        loss(net, None, None, step)
+    assert {k for k, _ in seen} == {2, 3, 4}
+    for step in (0, 7):
+        g = torch.Generator().manual_seed(0 * 1_000_003 + step)
+        k = int(torch.randint(2, 5, (1,), generator=g))
+        assert seen[step] == (k, int(torch.randint(0, 10**9, (1,), generator=g)))
+    seen.clear()
+    FreshBatchLoss(task, 1, 3, 3, seed=2)(net, None, None, 5)
+    g = torch.Generator().manual_seed(2 * 1_000_003 + 5)
+    int(torch.randint(3, 4, (1,), generator=g))
+    assert seen == [(3, int(torch.randint(0, 10**9, (1,), generator=g)))]
+    cases = [
+        ((3, 1, 1, 2), TypeError, r"^task must be callable, got int$"),
+        ((task, 0, 1, 2), ValueError, r"^batch_size must be >= 1, got 0$"),
+        ((task, 1, 0, 2), ValueError, r"^min_length must be >= 1, got 0$"),
+        ((task, 1, 3, 2), ValueError, r"^max_length must be >= 3, got 2$"),
+        ((task, 1, 1, 2, -1), ValueError, r"^seed must be >= 0, got -1$"),
+    ]
+    for args, error, match in cases:
+        with pytest.raises(error, match=match):
+            FreshBatchLoss(*args)
+
+
+# ---------------------------------------------------------------- accuracies
+
+
+def test_member_accuracy_of_one_model_and_its_errors():
+    """(n, classes) outputs are one model: a scalar accuracy; each error has its exact message
+    (a list for y, 4-d outputs, a y of the wrong length or of shape (n, 1), a NaN output)."""
+    from dlt.train.accuracy import member_accuracy
+
+    acc = member_accuracy(torch.tensor([[0.0, 1.0], [2.0, 1.0]]), torch.tensor([1, 1]))
+    assert acc.shape == () and acc.item() == 0.5
+    cases = [
+        (lambda: member_accuracy(torch.zeros(2, 3), [0, 1]), TypeError,
+         r"^outputs and y must be tensors$"),
+        (lambda: member_accuracy(torch.zeros(1, 1, 2, 3), torch.zeros(2)), ValueError,
+         r"^outputs must have shape \(n_models, n, classes\) or \(n, classes\), got \(1, 1, 2, 3\)$"),
+        (lambda: member_accuracy(torch.zeros(3, 2, 4), torch.zeros(5)), ValueError,
+         r"^y must have shape \(2,\), got \(5,\)$"),
+        (lambda: member_accuracy(torch.zeros(2, 4), torch.zeros(2, 1)), ValueError,
+         r"^y must have shape \(2,\), got \(2, 1\)$"),
+        (lambda: member_accuracy(torch.full((2, 4), math.nan), torch.zeros(2)), ValueError,
+         r"^outputs must be finite$"),
+    ]  # fmt: skip
+    for call, error, match in cases:
+        with pytest.raises(error, match=match):
+            call()
+
+
+class _OneMember(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(2, 3)
+
+    def forward(self, x):
+        return self.lin(x)[None]  # (1, n, classes)
+
+
+def test_fit_accuracy_takes_one_adamw_step_with_its_arguments():
+    """Two steps of fit_accuracy are two AdamW steps (lr, betas, weight_decay as given; the
+    first step of Adam does not depend on the betas) on the cross-entropy, recorded at steps
+    0, 1, 2 with the fit's history; steps = record_every = 1 are valid."""
+    import copy
+
+    from dlt.train.accuracy import fit_accuracy
+
+    X = torch.tensor([[1.0, 0.5], [-1.0, 2.0], [0.3, -0.7]])
+    y = torch.tensor([0, 1, 2])
+    torch.manual_seed(0)
+    net = _OneMember()
+    ref = copy.deepcopy(net)
+    c = fit_accuracy(net, X, y, X, y, lr=0.1, betas=(0.5, 0.6), weight_decay=0.3, steps=2,
+                     record_every=1)  # fmt: skip
+    opt = torch.optim.AdamW(ref.parameters(), lr=0.1, betas=(0.5, 0.6), weight_decay=0.3)
+    for _ in range(2):
+        opt.zero_grad()
+        nn.functional.cross_entropy(ref.lin(X), y).backward()
+        opt.step()
+    for a, b in zip(net.parameters(), ref.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+    assert c.step.tolist() == [0, 1, 2] and c.history.step == [0, 1, 2]
+    one = fit_accuracy(_OneMember(), X, y, X, y, steps=1, record_every=1)
+    assert one.step.tolist() == [0, 1]
+
+
+def test_fit_accuracy_stops_at_an_accuracy_reached_exactly():
+    """stop_at = 1 is met by an accuracy of exactly 1 (>=): a model right from the start stops
+    at the first record instead of training all 5 steps."""
+    from dlt.train.accuracy import fit_accuracy
+
+    net = _OneMember()
+    with torch.no_grad():
+        net.lin.weight.copy_(torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.0]]))
+        net.lin.bias.zero_()
+    X, y = torch.tensor([[1.0, 0.0], [-1.0, 0.0]]), torch.tensor([0, 1])
+    c = fit_accuracy(net, X, y, X, y, lr=1e-3, steps=5, record_every=1, stop_at=1.0)
+    assert c.step.tolist() == [0] and c.test.tolist() == [[1.0]]
+
+
+def test_fit_accuracy_argument_errors():
+    """betas are checked in the body (no declaration); stop_after needs stop_at; labels of the
+    wrong shape are named, with X's number of rows (3, not its 2 columns)."""
+    from dlt.train.accuracy import fit_accuracy
+
+    X, y = torch.zeros(3, 2), torch.tensor([0, 1, 2])
+    net = _OneMember()
+    cases = [
+        ({"betas": (0.9, 1.0)}, (y, y), r"^betas must be in \[0, 1\), got 1\.0$"),
+        (
+            {"stop_after": 3},
+            (y, y),
+            r"^stop_after needs stop_at \(the accuracy after which to count\)$",
+        ),
+        ({"stop_at": 0.5, "stop_after": -1}, (y, y), r"^stop_after must be >= 0, got -1$"),
+        ({}, (y[:, None], y), r"^y_train must be integer labels of shape \(3,\)$"),
+        ({}, (y, y[:2]), r"^y_test must be integer labels of shape \(3,\)$"),
+    ]
+    for kwargs, (y_train, y_test), match in cases:
+        with pytest.raises(ValueError, match=match):
+            fit_accuracy(net, X, y_train, X, y_test, **kwargs)
+
+
+def test_fit_accuracy_defaults_lr_weight_decay_and_record_every():
+    """The defaults lr = 1e-2, weight_decay = 1 and record_every = 10, seen on a run stopped 25
+    steps after an accuracy of 1 (records 0, 10, 20, 30) against the same run with them given."""
+    import copy
+
+    from dlt.train.accuracy import fit_accuracy
+
+    net = _OneMember()
+    with torch.no_grad():
+        net.lin.weight.copy_(torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.5]]))
+        net.lin.bias.zero_()
+    twin = copy.deepcopy(net)
+    X, y = torch.tensor([[1.0, 0.0], [-1.0, 0.0]]), torch.tensor([0, 1])
+    c = fit_accuracy(net, X, y, X, y, stop_at=1.0, stop_after=25)
+    d = fit_accuracy(twin, X, y, X, y, lr=1e-2, weight_decay=1.0, record_every=10, stop_at=1.0,
+                     stop_after=25)  # fmt: skip
+    assert c.step.tolist() == d.step.tolist() == [0, 10, 20, 30]
+    for a, b in zip(net.parameters(), twin.parameters(), strict=True):
+        assert torch.equal(a, b)

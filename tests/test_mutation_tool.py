@@ -41,3 +41,17 @@ def test_undecorate_applies_the_decorators_after_the_definition_in_the_same_orde
     exec(out, after)
     assert before["g"](2) == after["g"](2) == 42  # twice(plus(1)(g)): 2 * (20 + 1)
     assert after["C"].h() == 3  # methods are left alone
+
+
+def test_every_module_of_the_scored_folders_has_its_row_of_tests():
+    """The report's list of modules not run is complete only if each module of theory/,
+    measure/, solve/ and train/ has a row in TESTS, and each row names files that exist."""
+    root = Path(__file__).resolve().parents[1]
+    for folder in ("theory", "measure", "solve", "train"):
+        for path in sorted((root / "dlt" / folder).glob("*.py")):
+            if path.name != "__init__.py":
+                assert path.relative_to(root).as_posix() in mutation.TESTS, path.name
+    for module, tests in mutation.TESTS.items():
+        assert (root / module).is_file(), module
+        for t in tests:
+            assert (root / t.split("::")[0]).is_file(), (module, t)

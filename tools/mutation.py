@@ -36,9 +36,26 @@ TESTS: dict[str, list[str]] = {
     "dlt/theory/benign.py": ["tests/test_interpolation.py", "tests/test_edges_theory.py"],
     "dlt/theory/diagonal.py": ["tests/test_implicit_bias.py", "tests/test_edges_theory.py"],
     "dlt/theory/features.py": ["tests/test_feature_learning.py", "tests/test_edges_theory.py"],
-    "dlt/theory/fused.py": ["tests/test_kernels_fused.py"],
+    "dlt/theory/_fused.py": ["tests/test_kernels_fused.py"],
+    "dlt/theory/boolean.py": ["tests/test_length_generalization.py", "tests/test_edges_theory.py"],
+    "dlt/theory/convergence.py": ["tests/test_convergence.py", "tests/test_edges_theory.py"],
+    "dlt/theory/finite_differences.py": ["tests/test_polynomial.py", "tests/test_edges_theory.py"],
     "dlt/theory/icl.py": ["tests/test_icl.py", "tests/test_edges_theory.py"],
     "dlt/theory/kernels.py": ["tests/test_kernels.py", "tests/test_edges_theory.py"],
+    "dlt/theory/kernel_dynamics.py": [
+        *(
+            f"tests/test_kernels.py::{t}"
+            for t in (
+                "test_kernel_gd_dynamics_matches_iterated_gradient_descent",
+                "test_kernel_gd_dynamics_small_eigenvalues_without_cancellation",
+                "test_kernel_gd_dynamics_flow_limits",
+                "test_dynamics_errors",
+            )
+        ),
+        "tests/test_edges_theory.py",
+    ],  # fmt: skip
+    "dlt/theory/rate_reduction.py": ["tests/test_white_box.py", "tests/test_edges_theory.py"],
+    "dlt/theory/robustness.py": ["tests/test_robustness.py", "tests/test_edges_theory.py"],
     "dlt/theory/noise_scales.py": [
         "tests/test_scaling.py::test_noise_scales_equal_per_example_gradient_statistics",
         "tests/test_scaling.py::test_fit_and_noise_scales_name_the_bad_argument",
@@ -94,8 +111,14 @@ TESTS: dict[str, list[str]] = {
     "dlt/measure/perturbation.py": ["tests/test_complexity.py", "tests/test_edges_measure.py"],
     "dlt/measure/ranking.py": ["tests/test_complexity.py", "tests/test_edges_measure.py"],
     "dlt/measure/tracking.py": ["tests/test_curvature.py", "tests/test_edges_measure.py"],
-    "dlt/measure/chain.py": ["tests/test_ntk_structured.py"],
-    "dlt/measure/structured.py": ["tests/test_ntk_structured.py"],
+    "dlt/measure/_chain.py": ["tests/test_ntk_structured.py"],
+    "dlt/measure/_structured.py": ["tests/test_ntk_structured.py"],
+    "dlt/measure/convergence.py": ["tests/test_convergence.py", "tests/test_edges_measure.py"],
+    "dlt/measure/robust.py": ["tests/test_robustness.py", "tests/test_edges_measure.py"],
+    "dlt/measure/sequences.py": [
+        "tests/test_length_generalization.py",
+        "tests/test_edges_measure.py",
+    ],
     "dlt/solve/kernel.py": ["tests/test_kernels.py", "tests/test_edges_solve.py"],
     "dlt/solve/lasso.py": [
         "tests/test_icl.py::test_lasso_orthogonal_design_is_soft_threshold",
@@ -114,6 +137,7 @@ TESTS: dict[str, list[str]] = {
         "tests/test_edges_solve.py",
     ],  # fmt: skip
     "dlt/solve/margins.py": ["tests/test_implicit_bias.py", "tests/test_edges_solve.py"],
+    "dlt/solve/polynomial.py": ["tests/test_polynomial.py", "tests/test_edges_solve.py"],
     "dlt/train/loop.py": [
         *(
             f"tests/test_core.py::{t}"
@@ -133,6 +157,7 @@ TESTS: dict[str, list[str]] = {
     "dlt/train/losses.py": ["tests/test_edges_train.py"],
     "dlt/train/linear.py": ["tests/test_implicit_bias.py", "tests/test_edges_train.py"],
     "dlt/train/accuracy.py": ["tests/test_grokking.py", "tests/test_edges_train.py"],
+    "dlt/train/sequence.py": ["tests/test_length_generalization.py", "tests/test_edges_train.py"],
 }
 # Reasons in equivalent.toml that review a survivor without calling it equivalent: only an input
 # on a GPU tells it apart, or an input tells it apart that no promise covers. They count as not killed.
