@@ -887,3 +887,15 @@ def test_diagonal_potential_of_a_batch_is_one_value_per_row():
     assert out.shape == (2,)
     for i in range(2):
         assert out[i].item() == pytest.approx(diagonal_potential(w[i], 0.5).item(), rel=1e-15)
+
+
+def test_pac_bayes_bound_names_its_own_arguments_out_of_range():
+    """An error rate outside [0, 1] or a negative KL is reported under the names the caller
+    used, mc_errors and kl_divergences, not those of the functions it delegates to (error,
+    kl_divergence), which the caller never passed."""
+    from dlt.theory.bounds import pac_bayes_bound
+
+    with pytest.raises(ValueError, match=r"^mc_errors must lie in \[0, 1\]"):
+        pac_bayes_bound(torch.tensor([0.1, 1.5]), torch.zeros(1, 2), 100, 10)
+    with pytest.raises(ValueError, match=r"^kl_divergences must be >= 0, got -0.5"):
+        pac_bayes_bound(torch.tensor([0.1, 0.2]), torch.tensor([[0.0, -0.5]]), 100, 10)

@@ -238,8 +238,10 @@ def pac_bayes_bound(
     >>> r.posterior, round(float(r.bound), 3)
     (0, 0.222)
     """
-    errors = as_tensor(mc_errors, "mc_errors", ndim=1, shape="(r,)")
+    errors = _probabilities(as_tensor(mc_errors, "mc_errors", ndim=1, shape="(r,)"), "mc_errors")
     kls = as_tensor(kl_divergences, "kl_divergences", ndim=2, shape="(k, r)")
+    if bool((kls < 0).any()):  # checked here, so the error names this function's argument
+        raise ValueError(f"kl_divergences must be >= 0, got {float(kls.min())}")
     if kls.shape[1] != errors.shape[0]:
         raise ValueError(
             f"kl_divergences must have shape (k, {errors.shape[0]}) to match mc_errors, "
