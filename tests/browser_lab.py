@@ -184,9 +184,18 @@ def _bib_keys() -> list[str]:
 
 
 def _markdown_text(page) -> str:
+    """The chapter's rendered markdown, once there is enough of it: jupyterlab-myst renders the
+    cells one after another after the notebook opens, so a test that read as soon as a few
+    cells existed read 658 characters of chapter 1 on a loaded machine (the rest still empty)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.wait_for_function(
         "() => document.querySelectorAll('.jp-MarkdownCell .myst, .jp-MarkdownCell .jp-RenderedMarkdown').length > 5"
     )
+    try:  # the text itself long enough, not just the cells present
+        page.wait_for_function(f"() => ({_MARKDOWN_JS})().length > 2000", timeout=60_000)
+    except PlaywrightTimeout:
+        pass  # the assertion below says how much there was
     text = page.evaluate(_MARKDOWN_JS)
     assert len(text) > 2000, f"the rendered markdown of the chapter reads {len(text)} characters"
     return text
