@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from dlt.nets import MLP
-from dlt.train import fit, minibatch_indices
+from dlt.train import fit, logistic_descent, minibatch_indices
 
 KINDS = ["sequential", "mlp-standard", "mlp-ntk", "mlp-mean_field", "mlp-mup"]
 OPTIMIZERS = ["sgd", "adam", "adamw"]
@@ -755,3 +755,154 @@ def test_fit_accuracy_defaults_lr_weight_decay_and_record_every():
     assert c.step.tolist() == d.step.tolist() == [0, 10, 20, 30]
     for a, b in zip(net.parameters(), twin.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+# ----- logistic_descent: the long runs of chapter 8 (dlt/train/linear.py) -----------------
+
+
+def _Z(n=6, d=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    Z = 0.3 * torch.randn(n, d, generator=g, dtype=torch.float64)
+    Z[:, 0] += 1.0
+    return Z
+
+
+def _sigma(m):
+    return 1.0 / (1.0 + torch.exp(m))
+
+
+def test_sigmoid_of_minus_between_zero_and_one():
+    """sigma(-m) on 0 < m < 1, where the two branches e/(1+e) and 1/(1+e) differ; a branch
+    boundary moved from m >= 0 to m >= 1 returns sigma(+m) there (0.62 at m = 0.5, not 0.38)."""
+    import numpy as np
+
+    from dlt.train.linear import _sigmoid_of_minus
+
+    m = np.array([-0.5, -1e-9, 0.0, 1e-9, 0.25, 0.5, 0.999])
+    ref = np.array([1.0 / (1.0 + math.exp(v)) for v in m])
+    assert np.allclose(_sigmoid_of_minus(m), ref, rtol=1e-14, atol=0)
+
+
+def test_logistic_descent_one_and_two_steps_by_hand_with_decay():
+    """From w0 = 0 every margin is 0, so g0 = -mean(z)/2 and w1 = lr * mean(z)/2; the second
+    step uses eta_1 = lr / 2**decay and sigma(-z w1) written out. A schedule lr * (t+1)**decay,
+    lr / t**decay or lr / (t+2)**decay takes other steps."""
+    Z = _Z()
+    lr, decay = 0.7, 0.5
+    p = logistic_descent(Z, "gd", lr=lr, steps=2, decay=decay, record=[1, 2])
+    w1 = lr * Z.mean(0) / 2
+    g1 = -(Z.T @ _sigma(Z @ w1)) / len(Z)
+    w2 = w1 - lr / 2**decay * g1
+    assert torch.allclose(p.w, torch.stack([w1, w2]), rtol=1e-13, atol=0)
+    assert p.step.tolist() == [1, 2]
+    loss = torch.nn.functional.softplus(-(Z @ torch.stack([w1, w2]).T)).mean(0)
+    assert torch.allclose(p.loss, loss, rtol=1e-13, atol=0)
+    one = logistic_descent(Z, "gd", lr=lr, steps=1)  # one step is allowed (steps >= 1)
+    assert one.step.tolist() == [1] and torch.allclose(one.w[0], w1, rtol=1e-13, atol=0)
+
+
+def test_logistic_descent_defaults_and_default_record_grid():
+    """Defaults lr = 1 and steps = 1000; the default record starts at step 1, ends at the
+    last step, is increasing and log-spaced (at most 60 steps), and its rows are the iterates
+    a run asked for those steps records."""
+    Z = _Z()
+    p = logistic_descent(Z)
+    steps = p.step.tolist()
+    assert steps[0] == 1 and steps[-1] == 1000 and 30 <= len(steps) <= 60
+    gaps = torch.tensor(steps, dtype=torch.float64)
+    assert bool((gaps[1:] > gaps[:-1]).all())
+    ratios = gaps[len(steps) // 2 + 1 :] / gaps[len(steps) // 2 : -1]
+    assert float(ratios.max()) < 1.2  # log-spaced at the top: 1000**(1/59) = 1.124
+    q = logistic_descent(Z, "gd", lr=1.0, steps=1000, record=steps)
+    assert torch.equal(p.w, q.w) and torch.equal(p.loss, q.loss)
+    assert p.w.dtype == torch.float64 and p.loss.dtype == torch.float64
+    assert len(p.w) == len(p.loss) == len(steps)
+
+
+def test_logistic_descent_record_and_betas_errors_name_the_argument():
+    Z = _Z()
+    for bad in ([0, 3], [-1], []):
+        with pytest.raises(ValueError, match=r"^record must"):
+            logistic_descent(Z, steps=5, record=bad)
+    with pytest.raises(ValueError, match=r"^steps must be >= 1"):
+        logistic_descent(Z, steps=0)
+    for i, betas in ((0, (1.0, 0.999)), (1, (0.9, 1.0)), (0, (-0.1, 0.5)), (1, (0.5, 1.5))):
+        with pytest.raises(ValueError, match=rf"^betas\[{i}\] must be in \[0, 1\)"):
+            logistic_descent(Z, "adam", steps=2, betas=betas)
+    p = logistic_descent(Z, "adam", lr=0.1, steps=2, betas=(0.0, 0.0), record=[2])
+    assert torch.isfinite(p.w).all()  # betas = 0 is allowed: Adam is then sign-like
+
+
+def test_sign_and_adam_leave_a_coordinate_without_gradient_at_zero():
+    """A zero column of Z has gradient exactly 0: sign(0) = 0 and Adam's m/sqrt(v) = 0/0 with
+    eps = 0 must not move it (dividing by sign(g), or dividing where sqrt(v) + eps = 0, gives
+    inf or nan there)."""
+    Z = _Z(d=3)
+    Z[:, 2] = 0.0
+    for opt, kw in (("sign", {}), ("adam", {"eps": 0.0}), ("gd", {})):
+        p = logistic_descent(Z, opt, lr=0.1, steps=50, record=[1, 50], **kw)
+        assert torch.isfinite(p.w).all(), opt
+        assert torch.equal(p.w[:, 2], torch.zeros(2, dtype=torch.float64)), opt
+        assert float(p.w[-1, 0]) > 0, opt
+
+
+def test_adam_with_a_large_eps_matches_torch_adam_past_positive_margins():
+    """Adam's eps enters as sqrt(v_hat) + eps; the loop stores m and v scaled by e^s (s the
+    smallest margin), so eps must be scaled the same way: eps * e^s, not eps / e^s or - eps.
+    A large eps (0.05, comparable to sqrt(v_hat) once every margin is positive) makes the
+    difference visible within 300 steps."""
+    Z = _Z(n=8, d=3, seed=2).abs()
+    lr, eps, steps = 0.05, 0.05, 300
+    p = logistic_descent(Z, "adam", lr=lr, steps=steps, eps=eps, record=[steps])
+    w = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    adam = torch.optim.Adam([w], lr=lr, eps=eps)
+    for _ in range(steps):
+        w.grad = -(Z.T @ torch.sigmoid(-(Z @ w.detach()))) / len(Z)
+        adam.step()
+    assert float((Z @ w.detach()).min()) > 1.0  # the scaled branch (s > 0) was taken
+    assert torch.allclose(p.w[-1], w.detach(), rtol=1e-9, atol=0)
+
+
+def test_adam_past_margin_1000_follows_its_momentum_in_closed_form():
+    """After one Adam step of size lr = 1000 every margin is >= 1000, so each later gradient is
+    e^-1000 times smaller than the first and Adam moves on its moments alone:
+    w_t = w_1 + lr * sum_{k=2..t} (1-b1) b1^(k-1) / (1-b1^k) / sqrt((1-b2) b2^(k-1) / (1-b2^k)).
+    Storing the moments scaled by e^s (s the smallest margin) overflows there unless the scale
+    is chosen with care: an earlier version stopped at w_1 (eps = 0) or returned nan (eps > 0)."""
+    import warnings
+
+    Z = torch.tensor([[1.0, 0.0], [1.0, 0.2]], dtype=torch.float64)
+    lr, b1, b2, steps = 1000.0, 0.9, 0.999, 30
+    ks = torch.arange(2, steps + 1, dtype=torch.float64)
+    moves = (
+        (1 - b1)
+        * b1 ** (ks - 1)
+        / (1 - b1**ks)
+        / torch.sqrt((1 - b2) * b2 ** (ks - 1) / (1 - b2**ks))
+    )
+    want = lr * (1 + torch.cat([torch.zeros(1, dtype=torch.float64), moves.cumsum(0)]))
+    for eps in (0.0, 1e-8):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            p = logistic_descent(Z, "adam", lr=lr, steps=steps, eps=eps, record=range(1, steps + 1))
+        rtol = 1e-12 if eps == 0 else 1e-6  # eps = 1e-8 beside gradients of 0.5 and 0.05
+        assert torch.allclose(p.w, want[:, None].expand(-1, 2), rtol=rtol, atol=0), eps
+
+
+def test_adam_with_eps_far_past_overflow_stops_without_a_warning():
+    """With betas = (0, 0) Adam's step is lr * g / (|g| + eps): sign-like while |g| >> eps,
+    nothing once eps dominates. From margins of 1000 on, |g| ~ e^-1000 and eps * e^s overflows:
+    no step, no RuntimeWarning; with eps = 0 it keeps taking steps of lr at any margin."""
+    import warnings
+
+    Z = torch.tensor([[1.0, 0.0], [1.0, 0.2]], dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = logistic_descent(Z, "adam", lr=1000.0, steps=4, eps=1e-8, betas=(0.0, 0.0),
+                             record=[1, 2, 4])  # fmt: skip
+        q = logistic_descent(Z, "adam", lr=1000.0, steps=4, eps=0.0, betas=(0.0, 0.0),
+                             record=[1, 2, 4])  # fmt: skip
+    assert torch.equal(p.w[0], p.w[1]) and torch.equal(p.w[1], p.w[2])
+    assert float(p.w[0, 0]) == pytest.approx(1000.0 * 0.5 / (0.5 + 1e-8), rel=1e-12)
+    assert torch.allclose(q.w[:, 0], torch.tensor([1000.0, 2000.0, 4000.0], dtype=torch.float64),
+                          rtol=1e-12)  # fmt: skip

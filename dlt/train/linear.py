@@ -171,7 +171,9 @@ def logistic_descent(
     w, m, v = np.zeros(d), np.zeros(d), np.zeros(d)
     want = set(grid.tolist())
     ws, losses = [], []
-    log_scale = 0.0  # Adam's m and v are stored multiplied by exp(log_scale)
+    # Adam's m and v are stored multiplied by e^L and e^{2L}: the true moments underflow past
+    # margins of 372-745, and their ratio, the step, does not change with L (eps becomes eps e^L).
+    log_scale = 0.0
     for t in range(steps):
         g, shift = _scaled_gradient(zn, w)  # the gradient is exp(-shift) * g
         eta = lr / (t + 1) ** decay
@@ -179,14 +181,25 @@ def logistic_descent(
             w = w - eta * (g * np.exp(-shift) if shift > 0 else g)
         elif optimizer == "sign":
             w = w - eta * np.sign(g)
-        else:  # Adam's step m_hat / (sqrt(v_hat) + eps) is unchanged when m, v, eps share a scale
-            if shift != log_scale:
-                m, v = m * np.exp(shift - log_scale), v * np.exp(2 * (shift - log_scale))
-                log_scale = shift
+        else:
+            # Choose the new scale L' so that the larger of v's two terms, b2 v e^{2(L'-L)} and
+            # (1 - b2) g^2 e^{2(L'-s)}, has its largest entry 1: then e^{2(L'-L)} <= 1 / (b2 max v)
+            # (v's largest entry was about 1), nothing overflows, and what underflows is
+            # negligible beside that entry.
+            with np.errstate(divide="ignore"):  # log 0 = -inf: a term that is all zeros
+                top = max(np.log(b2 * v.max()) - 2 * log_scale,
+                          np.log((1 - b2) * (g * g).max()) - 2 * shift)  # fmt: skip
+            if top > -np.inf:  # else g = 0 and v = 0: nothing to rescale
+                new_scale = -top / 2
+                with np.errstate(over="ignore"):  # only if b2 = 0 < b1: the true step overflows
+                    m = m * np.exp(new_scale - log_scale) if b1 > 0 else np.zeros(d)
+                v = v * np.exp(2 * (new_scale - log_scale)) if b2 > 0 else np.zeros(d)
+                g, log_scale = g * np.exp(new_scale - shift), new_scale
             m = b1 * m + (1 - b1) * g
             v = b2 * v + (1 - b2) * g * g
-            with np.errstate(over="ignore"):  # eps e^shift = inf: eps dominates, no step
-                denom = np.sqrt(v / (1 - b2 ** (t + 1))) + eps * np.exp(log_scale)
+            with np.errstate(over="ignore"):  # eps e^L = inf: eps dominates, no step
+                eps_scaled = eps * np.exp(log_scale) if eps > 0 else 0.0  # not 0 * inf
+            denom = np.sqrt(v / (1 - b2 ** (t + 1))) + eps_scaled
             step = np.divide(m / (1 - b1 ** (t + 1)), denom, out=np.zeros(d), where=denom > 0)
             w = w - eta * step
         if t + 1 in want:
