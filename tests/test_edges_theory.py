@@ -370,14 +370,20 @@ def test_stability_thresholds_count_a_barely_spanned_direction_as_stable():
 
 
 def test_stability_thresholds_stop_at_a_bracket_exactly_rtol_wide():
-    """The bisection halves [lo, hi] while it is wider than rtol · lo: for G = I (n = 2) the first
-    bracket is [2, 2 (1 + 1e-9)] (per_sample, then trace with its 1e-9 margin); with rtol set to
-    half its width over lo, the bracket is exactly rtol · lo wide and its midpoint is returned, not
-    the midpoint of its lower half."""
-    hi = 2.0 * (1 + 1e-9)
-    width = hi - 2.0  # exact (Sterbenz)
-    t = stability_thresholds(torch.eye(2, dtype=torch.float64), rtol=width / 2)
-    assert t.sgd == 2.0 + width / 2
+    """The bisection halves [lo, hi] while it is wider than rtol · lo. With orthogonal rows the
+    threshold is 2 / max||g_i||^2 = 0.25 = per_sample (exercise 1 of chapter 9), so every
+    midpoint above it is unstable and only hi moves, from trace (1 + 1e-9). With rtol · lo
+    equal to the width after one halving (exact: lo is a power of two), that bracket's midpoint
+    is returned, not the midpoint of its lower half."""
+    G = torch.tensor(
+        [[2.0, 2.0, 0.0, 0.0], [0.0, 0.0, 0.25, 0.0], [0.0, 0.0, 0.0, 0.25]], dtype=torch.float64
+    )
+    t0 = stability_thresholds(G)
+    assert t0.per_sample == 0.25 and t0.sgd == pytest.approx(0.25, rel=1e-5)
+    lo, hi = 0.25, t0.trace * (1 + 1e-9)
+    hi = 0.5 * (lo + hi)
+    t = stability_thresholds(G, rtol=(hi - lo) / lo)
+    assert t.sgd == 0.5 * (lo + hi)
 
 
 # ---------------------------------------------------------------- bounds
@@ -899,3 +905,84 @@ def test_pac_bayes_bound_names_its_own_arguments_out_of_range():
         pac_bayes_bound(torch.tensor([0.1, 1.5]), torch.zeros(1, 2), 100, 10)
     with pytest.raises(ValueError, match=r"^kl_divergences must be >= 0, got -0.5"):
         pac_bayes_bound(torch.tensor([0.1, 0.2]), torch.tensor([[0.0, -0.5]]), 100, 10)
+
+
+def _diagonal_problem():
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(4, 10, generator=g, dtype=torch.float64)
+    return X, torch.randn(4, generator=g, dtype=torch.float64)
+
+
+@pytest.mark.parametrize(("alpha", "tol"), [(1e-3, 1e-10), (1.0, 1e-15), (1e3, 1e-15)])
+def test_diagonal_net_solution_reaches_tight_tolerances_across_scales(alpha, tol):
+    """Newton's method on the dual must reach ||Xw - y|| <= tol (1 + ||y||) from the rich
+    (alpha = 1e-3) to the kernel (alpha = 1e3) regime, tol down to 1e-15, and return the
+    optimality structure w = 2 alpha^2 sinh(X^T nu). Its line search accepts the full step
+    when the decrease is within rounding of the optimum: without that exit (or with the exit
+    tested on the wrong step, or at a target divided instead of multiplied by 1 + ||y||) the
+    search halves the step to nothing and reports a stall, or runs out of steps."""
+    from dlt.theory.diagonal import diagonal_net_solution
+
+    X, y = _diagonal_problem()
+    w = diagonal_net_solution(X, y, alpha, tol=tol)
+    assert w is not None and torch.isfinite(w).all()
+    assert float((X @ w - y).norm()) <= tol * (1 + float(y.norm()))
+    s = torch.asinh(w / (2 * alpha**2))  # X^T nu: in the row space of X
+    nu = torch.linalg.lstsq(X.T, s.unsqueeze(1)).solution[:, 0]
+    assert float((X.T @ nu - s).norm()) <= 1e-8 * (1 + float(s.norm()))
+
+
+def test_diagonal_net_solution_stopping_rule_on_and_off_its_threshold():
+    """The rule is ||Xw - y|| <= tol (1 + ||y||), checked before each step. From nu = 0
+    (w = 0) the residual is ||y||: with ||y|| = 1 and tol = 0.5 it is exactly on the threshold,
+    so w = 0 comes back; with tol = 0.45 it is above, and the answer must meet 0.9. (A strict
+    < , a target tol / (1 + ||y||) or tol (2 + ||y||) fails one of the two.)"""
+    from dlt.theory.diagonal import diagonal_net_solution
+
+    X = torch.tensor([[1.0, 1.0]], dtype=torch.float64)
+    y = torch.tensor([1.0], dtype=torch.float64)
+    assert diagonal_net_solution(X, y, 1.0, tol=0.5).tolist() == [0.0, 0.0]
+    w = diagonal_net_solution(X, y, 1.0, tol=0.45)
+    assert float((X @ w - y).abs()) <= 0.9 and float(w.abs().sum()) > 0
+
+
+def test_diagonal_net_solution_at_the_edge_of_float64_fails_loudly_or_interpolates():
+    """alpha = 1e-150 (2 alpha^2 = 2e-300, beside the smallest normal float) and targets of
+    size 1e6: Newton's line search may stall there. It must then say so, with a message that
+    begins "Newton's method", or else return a finite interpolator within tol: never a
+    silent wrong answer."""
+    from dlt.theory.diagonal import diagonal_net_solution
+
+    X, y = _diagonal_problem()
+    y = 1e6 * y
+    try:
+        w = diagonal_net_solution(X, y, 1e-150)
+    except ValueError as err:
+        assert str(err).startswith("Newton's method "), str(err)
+    else:
+        assert torch.isfinite(w).all()
+        assert float((X @ w - y).norm()) <= 1e-10 * (1 + float(y.norm()))
+
+
+@pytest.mark.parametrize("rtol", [1e-6, 0.5, 10.0])
+@pytest.mark.parametrize("n", [2, 5])
+def test_stability_thresholds_stay_in_the_sandwich_when_sgd_equals_the_trace_bound(n, rtol):
+    """G = I (equal sample norms, orthogonal samples): eta*_SGD = 2/max||g_i||^2 = 2/tr H = 2
+    exactly, the case where the rate at the trace bound is 1 to rounding. The answer must stay
+    in per_sample <= sgd <= trace <= gd at any rtol and in float32: an earlier version bisected
+    up to 2/lambda_max instead (sgd = 3 > trace = 2 at rtol = 10), and in float32 returned
+    2.000001 > trace at the default rtol."""
+    for dtype in (torch.float32, torch.float64):
+        t = stability_thresholds(torch.eye(n, dtype=dtype), rtol=rtol)
+        assert t.per_sample <= t.sgd <= t.trace <= t.gd, (dtype, t)
+        assert t.sgd == pytest.approx(2.0, rel=1e-12) and t.gd == pytest.approx(2.0 * n)
+
+
+def test_stability_thresholds_of_float32_gradients_are_computed_in_float64():
+    """The thresholds of a float32 G are those of the same numbers in float64 (the rate's
+    eigenvalue is compared with 1 + 1e-12, below float32's resolution)."""
+    g = torch.Generator().manual_seed(0)
+    G = torch.randn(6, 4, generator=g)
+    a, b = stability_thresholds(G), stability_thresholds(G.double())
+    for x, y in zip(a, b, strict=True):
+        assert x == pytest.approx(y, rel=1e-12, abs=0)

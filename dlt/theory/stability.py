@@ -155,7 +155,7 @@ def stability_thresholds(G: torch.Tensor, *, rtol: float = 1e-6) -> StabilityThr
     >>> round(t.gd, 4), round(t.sgd, 4), round(t.trace, 4), round(t.per_sample, 4)
     (1.0, 1.0, 1.0, 1.0)
     """
-    g = as_matrix(G, "G")
+    g = as_matrix(G, "G", dtype=torch.float64)  # float32 rounding would blur rate = 1
     rtol = check_positive(rtol, "rtol")
     if not bool((g != 0).any()):
         raise ValueError("G must have a non-zero entry")
@@ -170,15 +170,15 @@ def stability_thresholds(G: torch.Tensor, *, rtol: float = 1e-6) -> StabilityThr
     gd, trace, per_sample = 2 / lmax, 2 / float(norms.mean()), 2 / float(norms.max())
     Gr = _reduced(g)
     lo, hi = per_sample, trace * (1 + 1e-9)
-    if _rate(Gr, hi) <= 1 + 1e-12:  # cannot happen by the trace condition; stay safe
-        hi = gd
+    if _rate(Gr, hi) <= 1 + 1e-12:  # stable to rounding just past the trace bound, which the
+        return StabilityThresholds(gd, trace, trace, per_sample)  # threshold cannot pass
     while hi - lo > rtol * lo:
         mid = 0.5 * (lo + hi)
         if _rate(Gr, mid) <= 1 + 1e-12:
             lo = mid
         else:
             hi = mid
-    return StabilityThresholds(gd, 0.5 * (lo + hi), trace, per_sample)
+    return StabilityThresholds(gd, min(0.5 * (lo + hi), trace), trace, per_sample)
 
 
 def kernel_stable_lr(theta: torch.Tensor, fraction: float = 0.5) -> float:
