@@ -816,6 +816,7 @@ def test_logistic_descent_defaults_and_default_record_grid():
     q = logistic_descent(Z, "gd", lr=1.0, steps=1000, record=steps)
     assert torch.equal(p.w, q.w) and torch.equal(p.loss, q.loss)
     assert p.w.dtype == torch.float64 and p.loss.dtype == torch.float64
+    assert p.step.dtype == torch.int64  # steps are integers, not floats
     assert len(p.w) == len(p.loss) == len(steps)
 
 
@@ -906,3 +907,58 @@ def test_adam_with_eps_far_past_overflow_stops_without_a_warning():
     assert float(p.w[0, 0]) == pytest.approx(1000.0 * 0.5 / (0.5 + 1e-8), rel=1e-12)
     assert torch.allclose(q.w[:, 0], torch.tensor([1000.0, 2000.0, 4000.0], dtype=torch.float64),
                           rtol=1e-12)  # fmt: skip
+
+
+def _adam_reference(Z, lr, steps, betas, eps):
+    """Adam on the logistic loss in 50-digit arithmetic (mpmath's exponent range is unbounded:
+    nothing underflows at margins of thousands), every iterate as float64."""
+    mpmath = pytest.importorskip("mpmath")
+    ctx = mpmath.mp.clone()
+    ctx.dps = 50
+    b1, b2 = (ctx.mpf(b) for b in betas)
+    rows = [[ctx.mpf(float(x)) for x in r] for r in Z.tolist()]
+    n, d = len(rows), len(rows[0])
+    w, m, v, out = [ctx.mpf(0)] * d, [ctx.mpf(0)] * d, [ctx.mpf(0)] * d, []
+    for t in range(1, steps + 1):
+        s = [1 / (1 + ctx.exp(sum(r[j] * w[j] for j in range(d)))) for r in rows]
+        g = [-sum(rows[i][j] * s[i] for i in range(n)) / n for j in range(d)]
+        m = [b1 * m[j] + (1 - b1) * g[j] for j in range(d)]
+        v = [b2 * v[j] + (1 - b2) * g[j] ** 2 for j in range(d)]
+        w = [w[j] - lr * (m[j] / (1 - b1**t)) / (ctx.sqrt(v[j] / (1 - b2**t)) + eps)
+             for j in range(d)]  # fmt: skip
+        out.append([float(x) for x in w])
+    return torch.tensor(out, dtype=torch.float64)
+
+
+@pytest.mark.parametrize(
+    ("betas", "lr", "steps", "eps", "margin"),
+    [
+        ((0.9, 0.999), 100.0, 40, 0.0, 400),  # torch's defaults, large steps
+        ((0.0, 0.01), 2.0, 800, 0.0, 1200),  # sign-like: margins grow to 1215
+        ((0.3, 0.01), 2.0, 800, 1e-8, 7500),  # b1^2 > b2: m / sqrt(v) grows without bound
+    ],
+)
+def test_adam_matches_a_50_digit_reference_far_past_float64_underflow(
+    betas, lr, steps, eps, margin
+):
+    """Every iterate of Adam agrees with a 50-digit reference to 1e-11 while the margins pass
+    the float64 underflow of e^-m (745) and of the gradient's square (372). The moments are kept
+    at a scale of the implementation's choosing; a scale chosen badly (from v alone, when
+    m / sqrt(v) is unbounded, or off by a factor e^L) overflows to nan there, and a step taken
+    on the unscaled gradient stops."""
+    Z = torch.tensor([[1.0, 0.3], [0.8, -0.1], [1.2, 0.5]], dtype=torch.float64)
+    ref = _adam_reference(Z, lr, steps, betas, eps)
+    p = logistic_descent(Z, "adam", lr=lr, steps=steps, eps=eps, betas=betas,
+                         record=range(1, steps + 1))  # fmt: skip
+    assert float((Z @ ref[-1]).min()) > margin
+    assert torch.allclose(p.w, ref, rtol=1e-11, atol=0)
+
+
+def test_adam_and_sign_descent_stay_at_zero_where_the_gradient_is_zero():
+    """Rows z and -z: the gradient at w0 = 0 is exactly 0, and so are m and v; no method may
+    move (a rescaling of the zero moments by e^(inf) gives nan)."""
+    Z = torch.tensor([[1.0, 0.5], [-1.0, -0.5]], dtype=torch.float64)
+    for opt in ("gd", "sign", "adam"):
+        p = logistic_descent(Z, opt, lr=0.1, steps=3, eps=1e-8, record=[3])
+        assert torch.equal(p.w, torch.zeros(1, 2, dtype=torch.float64)), opt
+        assert float(p.loss[0]) == pytest.approx(math.log(2.0), rel=1e-15)
