@@ -53,6 +53,12 @@ def _as_z(Z: object) -> torch.Tensor:
     return z
 
 
+def _unit_scale(zn: np.ndarray) -> np.ndarray:
+    """``zn / max|zn|`` (``zn`` itself if it is zero): the solvers' tolerances are absolute."""
+    top = float(np.abs(zn).max())
+    return zn / top if top > 0 else zn
+
+
 def _not_separable(margin: float) -> ValueError:
     return ValueError(
         "Z is not linearly separable through the origin: no w has z_i . w > 0 for every row "
@@ -105,14 +111,15 @@ def max_margin_l2(Z: torch.Tensor) -> MaxMargin:
     """
     z = _as_z(Z)
     zn = z.detach().cpu().double().numpy()
-    n = zn.shape[0]
-    A = np.vstack([zn.T, np.ones((1, n))])
-    b = np.zeros(zn.shape[1] + 1)
+    zs = _unit_scale(zn)  # the direction is scale-free: solve for Z / max|Z|
+    n = zs.shape[0]
+    A = np.vstack([zs.T, np.ones((1, n))])
+    b = np.zeros(zs.shape[1] + 1)
     b[-1] = 1.0
-    alpha, _ = nnls(A, b, maxiter=50 * (n + zn.shape[1]))
-    p = zn.T @ (alpha / alpha.sum())
+    alpha, _ = nnls(A, b, maxiter=50 * (n + zs.shape[1]))
+    p = zs.T @ (alpha / alpha.sum())
     norm = float(np.linalg.norm(p))
-    if norm <= 1e-12 * max(1.0, float(np.abs(zn).max())):
+    if norm <= 1e-12:
         raise _not_separable(0.0)
     w = p / norm
     margin = float((zn @ w).min())
@@ -166,18 +173,19 @@ def max_margin_linf(Z: torch.Tensor) -> MaxMargin:
     """
     z = _as_z(Z)
     zn = z.detach().cpu().double().numpy()
-    n, d = zn.shape
+    zs = _unit_scale(zn)  # HiGHS's tolerances are absolute: solve for Z / max|Z|
+    n, d = zs.shape
     c = np.zeros(d + 1)
     c[-1] = -1.0
-    A_ub = np.hstack([-zn, np.ones((n, 1))])  # gamma - z_i.w <= 0
+    A_ub = np.hstack([-zs, np.ones((n, 1))])  # gamma - z_i.w <= 0
     bounds = [(-1.0, 1.0)] * d + [(None, None)]
     res = linprog(c, A_ub=A_ub, b_ub=np.zeros(n), bounds=bounds, method="highs")
     if res.status != 0:  # pragma: no cover - the program is always feasible and bounded
         raise RuntimeError(f"linprog failed: {res.message}")
     w = res.x[:d]
     scale = float(np.abs(w).max())
-    if scale <= 0 or res.x[-1] <= 1e-12 * max(1.0, float(np.abs(zn).max())):
-        raise _not_separable(float(res.x[-1]))
+    if scale <= 0 or res.x[-1] <= 1e-12:
+        raise _not_separable(float(res.x[-1]) * float(np.abs(zn).max()))
     w = w / scale
     margin = float((zn @ w).min())
     return MaxMargin(
@@ -238,6 +246,8 @@ def max_margin_linf_spread(Z: torch.Tensor, slack: float = 1e-9) -> torch.Tensor
         raise ValueError(f"slack must be in [0, 1e-3], got {slack}")
     gamma = float(max_margin_linf(z).margin)
     zn = z.detach().cpu().double().numpy()
+    top = float(np.abs(zn).max())  # > 0, as Z is separable
+    zn, gamma = zn / top, gamma / top  # HiGHS's tolerances are absolute: Z / max|Z|
     d = zn.shape[1]
     b_ub = -np.full(zn.shape[0], (1 - slack) * gamma)  # -Zw <= -(1 - slack) gamma
     spread = np.zeros(d)
