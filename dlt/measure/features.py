@@ -74,7 +74,8 @@ def hidden_features(model: nn.Module, x: torch.Tensor, layer: int = -1) -> torch
     TypeError
         If ``model`` has no layer view.
     ValueError
-        If ``x`` is not a finite ``(n, d)`` matrix or ``layer`` is out of range.
+        If ``x`` is not a finite ``(n, d)`` matrix, ``layer`` is out of range or ``model``
+        has no hidden layer.
 
     Examples
     --------
@@ -86,7 +87,9 @@ def hidden_features(model: nn.Module, x: torch.Tensor, layer: int = -1) -> torch
     layers = _layer_view(model)
     n_hidden = len(layers) - 1
     layer = check_int(layer, "layer")
-    if n_hidden < 1 or not -n_hidden <= layer < n_hidden:
+    if n_hidden < 1:
+        raise ValueError("model must have at least one hidden layer, got none")
+    if not -n_hidden <= layer < n_hidden:
         raise ValueError(f"layer must be in [-{n_hidden}, {n_hidden - 1}], got {layer}")
     x = _inputs(model, x)
     z = _preactivations(model, x)[layer % n_hidden]
@@ -208,7 +211,8 @@ def coordinate_sizes(
     TypeError
         If a model has no layer view.
     ValueError
-        If ``x`` is not a finite ``(n, d)`` matrix or the two models differ in shape.
+        If ``x`` is not a finite ``(n, d)`` matrix or the two models differ in a layer's
+        shape (input width included).
 
     References
     ----------
@@ -222,13 +226,13 @@ def coordinate_sizes(
     >>> coordinate_sizes(net, torch.randn(8, 3)).shape
     torch.Size([3])
     """
-    _layer_view(model)
+    layers = _layer_view(model)
     x = _inputs(model, x)
     z = _preactivations(model, x)
     if initial is not None:
-        first = _layer_view(initial, "initial")[0]
-        z0 = _preactivations(initial, x.to(first.weight.dtype))
-        if [t.shape for t in z0] != [t.shape for t in z]:
+        view = _layer_view(initial, "initial")
+        if [la.weight.shape for la in view] != [la.weight.shape for la in layers]:
             raise ValueError("initial must have the same architecture as model")
+        z0 = _preactivations(initial, x.to(view[0].weight.dtype))
         z = [a - b.to(a) for a, b in zip(z, z0, strict=True)]
     return torch.stack([t.double().pow(2).mean().sqrt() for t in z])
