@@ -913,17 +913,23 @@ def _diagonal_problem():
     return X, torch.randn(4, generator=g, dtype=torch.float64)
 
 
-@pytest.mark.parametrize(("alpha", "tol"), [(1e-3, 1e-10), (1.0, 1e-15), (1e3, 1e-15)])
-def test_diagonal_net_solution_reaches_tight_tolerances_across_scales(alpha, tol):
+@pytest.mark.parametrize(
+    ("alpha", "tol", "size"), [(1e-3, 1e-10, 1.0), (1.0, 1e-15, 1.0), (1e3, 1e-15, 1.0),
+                               (0.1, 1e-13, 1e4)]
+)  # fmt: skip
+def test_diagonal_net_solution_reaches_tight_tolerances_across_scales(alpha, tol, size):
     """Newton's method on the dual must reach ||Xw - y|| <= tol (1 + ||y||) from the rich
     (alpha = 1e-3) to the kernel (alpha = 1e3) regime, tol down to 1e-15, and return the
     optimality structure w = 2 alpha^2 sinh(X^T nu). Its line search accepts the full step
     when the decrease is within rounding of the optimum: without that exit (or with the exit
-    tested on the wrong step, or at a target divided instead of multiplied by 1 + ||y||) the
-    search halves the step to nothing and reports a stall, or runs out of steps."""
+    tested on the wrong step, at a target divided instead of multiplied by 1 + ||y||, or
+    with "within rounding" not relative to the dual's value, which is 1e4 times larger for
+    targets of size 1e4) the search halves the step to nothing and reports a stall, or runs
+    out of steps."""
     from dlt.theory.diagonal import diagonal_net_solution
 
     X, y = _diagonal_problem()
+    y = size * y
     w = diagonal_net_solution(X, y, alpha, tol=tol)
     assert w is not None and torch.isfinite(w).all()
     assert float((X @ w - y).norm()) <= tol * (1 + float(y.norm()))
