@@ -158,12 +158,13 @@ def rate_reduction(Z: object, labels: object, eps: float = 0.5) -> RateReduction
     0.287682
     """
     z = as_tensor(Z, "Z", ndim=2, shape="(N, p)")
-    lab = as_tensor(labels, "labels", ndim=1, shape="(N,)")
+    raw = torch.as_tensor(labels)  # integers stay integers: float32 would merge 2**24 and 2**24 + 1
+    lab = as_tensor(raw, "labels", ndim=1, shape="(N,)", dtype=raw.dtype)
     if lab.shape[0] != z.shape[0]:
         raise ValueError(
             f"labels must have {z.shape[0]} entries, one per row of Z, got {lab.shape[0]}"
         )
-    if bool((lab != lab.round()).any()):
+    if lab.is_floating_point() and bool((lab != lab.round()).any()):
         raise ValueError("labels must hold integer class labels")
     eps = float(eps)
     rate = _rate(z, eps)
