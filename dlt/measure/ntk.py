@@ -233,7 +233,7 @@ def _featurizer(model: nn.Module) -> Callable[[torch.Tensor], list[Factors]] | N
         warnings.warn(
             f"empirical_ntk: the structured method cannot read this model ({err}); "
             "falling back to the Jacobian method",
-            stacklevel=3,
+            stacklevel=4,  # the caller of empirical_ntk, past the @validate_params wrapper
         )
         return None
     seq = sequential_chain(model)

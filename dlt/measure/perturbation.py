@@ -82,6 +82,8 @@ def posterior_errors(
     Xt, yt = _data(model, X, y)
     samples = check_int(samples, "samples", minimum=1)
     p0 = next(model.parameters())
+    if not isinstance(sigmas, torch.Tensor):  # a Python float is a double: not via float32
+        sigmas = torch.as_tensor(sigmas, dtype=torch.float64)
     s = as_tensor(sigmas, "sigmas", ndim=(0, 1), shape="(r,)").to(p0).reshape(-1)
     if bool((s < 0).any()):
         raise ValueError(f"sigmas must be >= 0, got {float(s.min())}")
