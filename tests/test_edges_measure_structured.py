@@ -132,3 +132,90 @@ def test_convolutions_called_twice_or_with_a_frozen_weight():
     assert float((empirical_ntk(model, x) - brute_ntk(model, x)).norm()) < 1e-10 * float(
         brute_ntk(model, x).norm()
     )
+
+
+def hooked_ntk(model, x):
+    """The structured kernel through the forward hooks (never the hand-made chain): (n, n, k, k)."""
+    layers = plan(model)
+    return structured.structured_kernel(lambda z: factors(model, layers, z), x, None, len(x), False)
+
+
+def assert_close_to_loop(got, model, x):
+    want = brute_ntk(model, x)
+    assert got.shape == want.shape
+    assert float((got - want).norm()) < 1e-10 * float(want.norm())
+
+
+def test_every_kept_output_changed_in_place():
+    """When an in-place activation follows every layer (the last included), the hooks must
+    still keep copies: rejects a rerun decided on an unchanged output instead of a changed
+    one, which would read the gradients of the activations' outputs."""
+    torch.manual_seed(1)
+    model = nn.Sequential(
+        nn.Linear(3, 4), nn.LeakyReLU(0.3, inplace=True), nn.Linear(4, 2), nn.LeakyReLU(0.3, inplace=True)
+    ).double()  # fmt: skip
+    x = torch.randn(5, 3, dtype=D)
+    assert_close_to_loop(hooked_ntk(model, x), model, x)
+
+
+class Gated(nn.Module):
+    """A layer whose output only gates another through a comparison: no gradient reaches it."""
+
+    def __init__(self):
+        super().__init__()
+        self.gate, self.body = nn.Linear(3, 4), nn.Linear(3, 4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(torch.tanh(self.body(x)) * (self.gate(x) > 0))
+
+
+def test_a_layer_that_no_output_reaches_contributes_zero():
+    """Autograd gives no gradient for a layer output outside the outputs' graph: its share is
+    zero (the loop without that layer), not an error. Rejects autograd asked to fail on
+    unused layer outputs and a missing gradient read as a tensor (or zeros shaped like
+    nothing)."""
+    torch.manual_seed(2)
+    model = Gated().double()
+    x = torch.randn(6, 3, dtype=D)
+    got = hooked_ntk(model, x)
+    model.gate.requires_grad_(False)
+    assert_close_to_loop(got, model, x)
+
+
+class WeightUsedDirectly(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin, self.head = nn.Linear(3, 2), nn.Linear(2, 1)
+
+    def forward(self, x):
+        return self.head(x @ self.lin.weight.T + self.lin.bias)
+
+
+def test_a_layer_never_called_is_named():
+    """A layer whose parameters are used without calling it cannot be read by hooks; the
+    message says which kind of layer and why. Rejects a mangled or missing message."""
+    model = WeightUsedDirectly().double()
+    with pytest.raises(Unsupported, match=r"^a Linear layer with trainable parameters was not called in forward \(its parameters may be used directly\)$"):  # fmt: skip
+        factors(model, plan(model), torch.randn(2, 3, dtype=D))
+
+
+class PaddedConv1d(nn.Module):
+    def __init__(self, mode):
+        super().__init__()
+        self.conv = nn.Conv1d(2, 3, 3, padding=2, padding_mode=mode)
+        self.head = nn.Linear(3 * 7, 2)
+
+    def forward(self, x):
+        return self.head(torch.tanh(self.conv(x)).flatten(1))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_conv1d_padding_modes_other_than_zeros(mode):
+    """A Conv1d's input is read as one row of an image: its two-sided padding must pad only
+    the last dimension, in the layer's own mode. Rejects the padding given as a Conv2d's
+    (which F.pad refuses, or applies to another dimension). Equal to the autograd loop."""
+    torch.manual_seed(3)
+    model = PaddedConv1d(mode).double()
+    x = torch.randn(3, 2, 5, dtype=D)
+    assert_close_to_loop(hooked_ntk(model, x), model, x)

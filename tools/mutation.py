@@ -33,15 +33,23 @@ TESTS: dict[str, list[str]] = {
     "dlt/theory/kl.py": ["tests/test_bounds.py", "tests/test_edges_theory.py"],
     "dlt/theory/bounds.py": ["tests/test_bounds.py", "tests/test_edges_theory.py"],
     "dlt/theory/bayes.py": ["tests/test_icl.py", "tests/test_edges_theory.py"],
-    "dlt/theory/benign.py": ["tests/test_interpolation.py", "tests/test_edges_theory.py"],
+    "dlt/theory/benign.py": [
+        "tests/test_interpolation.py",
+        "tests/test_edges_theory.py",
+        "tests/test_edges_theory_benign.py",
+    ],
     "dlt/theory/diagonal.py": ["tests/test_implicit_bias.py", "tests/test_edges_theory.py"],
     "dlt/theory/features.py": ["tests/test_feature_learning.py", "tests/test_edges_theory.py"],
-    "dlt/theory/_fused.py": ["tests/test_kernels_fused.py"],
+    "dlt/theory/_fused.py": ["tests/test_kernels_fused.py", "tests/test_edges_theory_fused.py"],
     "dlt/theory/boolean.py": ["tests/test_length_generalization.py", "tests/test_edges_theory.py"],
     "dlt/theory/convergence.py": ["tests/test_convergence.py", "tests/test_edges_theory.py"],
     "dlt/theory/finite_differences.py": ["tests/test_polynomial.py", "tests/test_edges_theory.py"],
     "dlt/theory/icl.py": ["tests/test_icl.py", "tests/test_edges_theory.py"],
-    "dlt/theory/kernels.py": ["tests/test_kernels.py", "tests/test_edges_theory.py"],
+    "dlt/theory/kernels.py": [
+        "tests/test_kernels.py",
+        "tests/test_edges_theory.py",
+        "tests/test_edges_theory_kernels.py",
+    ],
     "dlt/theory/kernel_dynamics.py": [
         *(
             f"tests/test_kernels.py::{t}"
@@ -54,15 +62,31 @@ TESTS: dict[str, list[str]] = {
         ),
         "tests/test_edges_theory.py",
     ],  # fmt: skip
-    "dlt/theory/rate_reduction.py": ["tests/test_white_box.py", "tests/test_edges_theory.py"],
-    "dlt/theory/robustness.py": ["tests/test_robustness.py", "tests/test_edges_theory.py"],
+    "dlt/theory/rate_reduction.py": [
+        "tests/test_white_box.py",
+        "tests/test_edges_theory.py",
+        "tests/test_edges_theory_rate_reduction.py",
+    ],
+    "dlt/theory/robustness.py": [
+        "tests/test_robustness.py",
+        "tests/test_edges_theory.py",
+        "tests/test_edges_theory_robustness.py",
+    ],
     "dlt/theory/noise_scales.py": [
         "tests/test_scaling.py::test_noise_scales_equal_per_example_gradient_statistics",
         "tests/test_scaling.py::test_fit_and_noise_scales_name_the_bad_argument",
         "tests/test_edges_theory.py",
     ],
-    "dlt/theory/risk.py": ["tests/test_interpolation.py", "tests/test_edges_theory.py"],
-    "dlt/theory/sgd.py": ["tests/test_scaling.py", "tests/test_edges_theory.py"],
+    "dlt/theory/risk.py": [
+        "tests/test_interpolation.py",
+        "tests/test_edges_theory.py",
+        "tests/test_edges_theory_risk.py",
+    ],
+    "dlt/theory/sgd.py": [
+        "tests/test_scaling.py",
+        "tests/test_edges_theory.py",
+        "tests/test_edges_theory_sgd.py",
+    ],
     "dlt/theory/stability.py": [
         *(
             f"tests/test_curvature.py::{t}"
@@ -77,12 +101,23 @@ TESTS: dict[str, list[str]] = {
         ),
         "tests/test_edges_theory.py",
     ],  # fmt: skip
-    "dlt/theory/denoising.py": ["tests/test_diffusion.py"],
-    "dlt/measure/memorization.py": ["tests/test_diffusion.py"],
-    "dlt/train/denoising.py": ["tests/test_diffusion.py"],
+    "dlt/theory/denoising.py": ["tests/test_diffusion.py", "tests/test_edges_theory_denoising.py"],
+    "dlt/measure/memorization.py": [
+        "tests/test_diffusion.py",
+        "tests/test_edges_measure_memorization.py",
+    ],
+    "dlt/train/denoising.py": ["tests/test_diffusion.py", "tests/test_edges_train_denoising.py"],
     "dlt/sample/ode.py": ["tests/test_diffusion.py"],
-    "dlt/measure/complexity.py": ["tests/test_complexity.py", "tests/test_edges_measure.py"],
-    "dlt/measure/features.py": ["tests/test_feature_learning.py", "tests/test_edges_measure.py"],
+    "dlt/measure/complexity.py": [
+        "tests/test_complexity.py",
+        "tests/test_edges_measure.py",
+        "tests/test_edges_measure_complexity.py",
+    ],
+    "dlt/measure/features.py": [
+        "tests/test_feature_learning.py",
+        "tests/test_edges_measure.py",
+        "tests/test_edges_measure_features.py",
+    ],
     "dlt/measure/fourier.py": [
         *(
             f"tests/test_grokking.py::{t}"
@@ -107,19 +142,39 @@ TESTS: dict[str, list[str]] = {
         "tests/test_ntk.py",
         "tests/test_kernels.py",
         "tests/test_edges_measure.py",
+        "tests/test_edges_measure_ntk.py",
     ],
-    "dlt/measure/perturbation.py": ["tests/test_complexity.py", "tests/test_edges_measure.py"],
+    "dlt/measure/perturbation.py": [
+        "tests/test_complexity.py",
+        "tests/test_edges_measure.py",
+        "tests/test_edges_measure_perturbation.py",
+    ],
     "dlt/measure/ranking.py": ["tests/test_complexity.py", "tests/test_edges_measure.py"],
-    "dlt/measure/tracking.py": ["tests/test_curvature.py", "tests/test_edges_measure.py"],
-    "dlt/measure/_chain.py": ["tests/test_ntk_structured.py"],
-    "dlt/measure/_structured.py": ["tests/test_ntk_structured.py"],
+    "dlt/measure/tracking.py": [
+        "tests/test_curvature.py",
+        "tests/test_edges_measure.py",
+        "tests/test_edges_measure_tracking.py",
+    ],
+    "dlt/measure/_chain.py": ["tests/test_ntk_structured.py", "tests/test_edges_measure_chain.py"],
+    "dlt/measure/_structured.py": [
+        "tests/test_ntk_structured.py",
+        "tests/test_edges_measure_structured.py",
+    ],
     "dlt/measure/convergence.py": ["tests/test_convergence.py", "tests/test_edges_measure.py"],
-    "dlt/measure/robust.py": ["tests/test_robustness.py", "tests/test_edges_measure.py"],
+    "dlt/measure/robust.py": [
+        "tests/test_robustness.py",
+        "tests/test_edges_measure.py",
+        "tests/test_edges_measure_robust.py",
+    ],
     "dlt/measure/sequences.py": [
         "tests/test_length_generalization.py",
         "tests/test_edges_measure.py",
     ],
-    "dlt/solve/kernel.py": ["tests/test_kernels.py", "tests/test_edges_solve.py"],
+    "dlt/solve/kernel.py": [
+        "tests/test_kernels.py",
+        "tests/test_edges_solve.py",
+        "tests/test_edges_solve_kernel.py",
+    ],
     "dlt/solve/lasso.py": [
         "tests/test_icl.py::test_lasso_orthogonal_design_is_soft_threshold",
         "tests/test_icl.py::test_lasso_recovers_sparse_vector_and_kkt",
@@ -136,7 +191,11 @@ TESTS: dict[str, list[str]] = {
         ),
         "tests/test_edges_solve.py",
     ],  # fmt: skip
-    "dlt/solve/margins.py": ["tests/test_implicit_bias.py", "tests/test_edges_solve.py"],
+    "dlt/solve/margins.py": [
+        "tests/test_implicit_bias.py",
+        "tests/test_edges_solve.py",
+        "tests/test_edges_solve_margins.py",
+    ],
     "dlt/solve/polynomial.py": ["tests/test_polynomial.py", "tests/test_edges_solve.py"],
     "dlt/train/loop.py": [
         *(
