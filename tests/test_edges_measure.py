@@ -11,6 +11,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from references import Point
 from torch import nn
 
 from dlt.measure import (
@@ -28,17 +29,6 @@ from dlt.measure import (
 
 # Deterministic, bounded property tests: the same examples on every run, a few seconds in all.
 PROPERTY = settings(derandomize=True, max_examples=25, deadline=None, database=None)
-
-
-class Point(nn.Module):
-    """A 'model' that returns its parameter, so ``loss(out, y) = out @ A @ out / 2`` has Hessian A."""
-
-    def __init__(self, start: torch.Tensor):
-        super().__init__()
-        self.w = nn.Parameter(start.clone().double())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.w
 
 
 def _quadratic(A: torch.Tensor):

@@ -3,6 +3,7 @@ two, activations at exactly zero, registry activations, and what is or is not a 
 
 import pytest
 import torch
+from references import loop_ntk as brute_ntk
 from torch import nn
 
 from dlt.measure._chain import reads, sequential_chain
@@ -10,25 +11,6 @@ from dlt.nets import MLP
 from dlt.ntk import empirical_ntk
 
 D = torch.float64
-
-
-def brute_ntk(model, x1, x2):
-    """One autograd backward pass per sample and output: (n1, n2, k, k)."""
-    params = [p for p in model.parameters() if p.requires_grad]
-
-    def jac(x):
-        rows = []
-        for i in range(x.shape[0]):
-            out = model(x[i : i + 1]).reshape(-1)
-            per = []
-            for k in range(out.shape[0]):
-                g = torch.autograd.grad(out[k], params, retain_graph=True, allow_unused=True)
-                per.append(torch.cat([(torch.zeros_like(p) if gi is None else gi).reshape(-1)
-                                      for gi, p in zip(g, params, strict=True)]))  # fmt: skip
-            rows.append(torch.stack(per))
-        return torch.stack(rows)
-
-    return torch.einsum("ipx,jqx->ijpq", jac(x1), jac(x2))
 
 
 def close(a, b):

@@ -10,22 +10,11 @@ import math
 
 import pytest
 import torch
+from references import Point
 from torch import nn
 
 from dlt.measure.hessian import top_hessian_eigenvalue
 from dlt.measure.tracking import SharpnessCallback, full_hessian, output_jacobian
-
-
-class Point(nn.Module):
-    """A 'model' that returns its parameter w (float64), whatever the input."""
-
-    def __init__(self, start: torch.Tensor):
-        super().__init__()
-        self.w = nn.Parameter(start.clone().double())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.w
-
 
 A = torch.diag(torch.tensor([1.0, 0.98, 0.5, -0.2], dtype=torch.float64))
 

@@ -4,38 +4,13 @@ import warnings
 
 import pytest
 import torch
+from references import loop_ntk
 from torch import nn
 
 from dlt.measure._structured import Unsupported, plan
 from dlt.ntk import empirical_ntk
 
 D = torch.float64
-
-
-def loop_ntk(model, x1, x2):
-    """Brute force: one backward pass per sample and output, Jacobian rows stacked: (n1, n2, k, k)."""
-    params = [p for p in model.parameters() if p.requires_grad]
-
-    def jac(x):
-        rows = []
-        for i in range(x.shape[0]):
-            out = model(x[i : i + 1]).reshape(-1)
-            per = []
-            for k in range(out.shape[0]):
-                grads = torch.autograd.grad(out[k], params, retain_graph=True, allow_unused=True)
-                per.append(
-                    torch.cat(
-                        [
-                            (torch.zeros_like(p) if g is None else g).reshape(-1)
-                            for g, p in zip(grads, params, strict=True)
-                        ]
-                    )
-                )
-            rows.append(torch.stack(per))
-        return torch.stack(rows)  # (n, k, P)
-
-    j1, j2 = jac(x1), jac(x2)
-    return torch.einsum("ipx,jqx->ijpq", j1, j2)
 
 
 def close(a, b):
