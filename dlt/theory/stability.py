@@ -169,9 +169,9 @@ def stability_thresholds(G: torch.Tensor, *, rtol: float = 1e-6) -> StabilityThr
     )
     gd, trace, per_sample = 2 / lmax, 2 / float(norms.mean()), 2 / float(norms.max())
     Gr = _reduced(g)
+    # The threshold cannot pass the trace bound: where the rate just past it is 1 to rounding
+    # (equal sample norms), the bisection climbs to hi and the answer is capped at the bound.
     lo, hi = per_sample, trace * (1 + 1e-9)
-    if _rate(Gr, hi) <= 1 + 1e-12:  # stable to rounding just past the trace bound, which the
-        return StabilityThresholds(gd, trace, trace, per_sample)  # threshold cannot pass
     while hi - lo > rtol * lo:
         mid = 0.5 * (lo + hi)
         if _rate(Gr, mid) <= 1 + 1e-12:
